@@ -1,0 +1,421 @@
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import RedirectWarning, UserError
+
+OVERRIDE_CONTEXT_KEY = "sales_funnel_gate_override"
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    sales_funnel_follows_stage = fields.Boolean(
+        compute="_compute_sales_funnel_follows_stage",
+        help="The probability is the win rate of the stage (company setting).",
+    )
+    criterion_ids = fields.One2many(
+        "crm.lead.criterion", "lead_id", string="All Exit Criteria"
+    )
+    current_criterion_ids = fields.One2many(
+        "crm.lead.criterion",
+        "lead_id",
+        string="Exit Criteria",
+        domain=[("in_current_stage", "=", True)],
+    )
+    criteria_count = fields.Integer(compute="_compute_criteria_progress")
+    criteria_done_count = fields.Integer(compute="_compute_criteria_progress")
+    criteria_required_missing_count = fields.Integer(
+        string="Required Criteria Missing", compute="_compute_criteria_progress"
+    )
+    stage_goal = fields.Text(related="stage_id.goal", string="Goal of the Stage")
+    stage_verification_output = fields.Text(
+        related="stage_id.verification_output", string="Verification Output"
+    )
+    days_in_stage = fields.Float(
+        compute="_compute_days_in_stage",
+        digits=(16, 1),
+        help="Days since the opportunity entered its current stage.",
+    )
+    stage_history_ids = fields.One2many(
+        "crm.lead.stage.history", "lead_id", string="Stage History"
+    )
+    gate_override_ids = fields.One2many(
+        "crm.stage.gate.override", "lead_id", string="Gate Overrides"
+    )
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
+    @api.depends("company_id")
+    @api.depends_context("company")
+    def _compute_sales_funnel_follows_stage(self):
+        for lead in self:
+            lead.sales_funnel_follows_stage = lead._sales_funnel_follows_stage()
+
+    def _sales_funnel_follows_stage(self):
+        company = self.company_id or self.env.company
+        return company.sales_funnel_probability_mode != "pls"
+
+    @api.depends("current_criterion_ids.done", "stage_id")
+    def _compute_criteria_progress(self):
+        groups = self.env["crm.lead.criterion"]._read_group(
+            [("lead_id", "in", self.ids), ("in_current_stage", "=", True)],
+            ["lead_id", "done", "required"],
+            ["__count"],
+        )
+        progress = {}
+        for lead, done, required, count in groups:
+            total, ticked, missing = progress.get(lead.id, (0, 0, 0))
+            progress[lead.id] = (
+                total + count,
+                ticked + (count if done else 0),
+                missing + (count if required and not done else 0),
+            )
+        for lead in self:
+            total, ticked, missing = progress.get(lead.id, (0, 0, 0))
+            lead.criteria_count = total
+            lead.criteria_done_count = ticked
+            lead.criteria_required_missing_count = missing
+
+    @api.depends("date_last_stage_update")
+    def _compute_days_in_stage(self):
+        now = fields.Datetime.now()
+        for lead in self:
+            since = lead.date_last_stage_update or lead.create_date or now
+            lead.days_in_stage = (now - since).total_seconds() / 86400
+
+    # The probability is the stage's win rate: whatever the path that changes
+    # the stage, the active flag (lost/restore) or the tags (PLS fields).
+    @api.depends(
+        lambda self: ["stage_id", "stage_id.win_rate", "team_id", "active", "company_id"]
+        + self._pls_get_safe_fields()
+    )
+    def _compute_probabilities(self):
+        follows = self.filtered(lambda lead: lead._sales_funnel_follows_stage())
+        super(CrmLead, self - follows)._compute_probabilities()
+        for lead in follows:
+            rate = lead.stage_id.win_rate if lead.active else 0.0
+            lead.automated_probability = rate
+            lead.probability = rate
+
+    def _update_automated_probabilities(self):
+        # The PLS cron rewrites probabilities in SQL: put stage-mode ones back.
+        res = super()._update_automated_probabilities()
+        self.env.cr.execute(
+            """
+            SELECT lead.id
+              FROM crm_lead lead
+              JOIN crm_stage stage ON stage.id = lead.stage_id
+              LEFT JOIN res_company company ON company.id = lead.company_id
+             WHERE lead.active
+               AND COALESCE(company.sales_funnel_probability_mode, 'stage') = 'stage'
+               AND lead.probability IS DISTINCT FROM stage.win_rate
+            """
+        )
+        drifted = self.browse([row[0] for row in self.env.cr.fetchall()])
+        drifted._compute_probabilities()
+        return res
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    def _sales_funnel_strip_probability(self, vals, company):
+        """In stage mode the probability is never typed or imported."""
+        if company.sales_funnel_probability_mode != "pls":
+            vals.pop("probability", None)
+            vals.pop("automated_probability", None)
+        return vals
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        Company = self.env["res.company"]
+        for vals in vals_list:
+            company = Company.browse(vals.get("company_id")) or self.env.company
+            self._sales_funnel_strip_probability(vals, company)
+        leads = super().create(vals_list)
+        leads._sales_funnel_ensure_checklist()
+        leads.filtered(lambda lead: lead.active and lead.stage_id)._sales_funnel_log(
+            "create", {}
+        )
+        return leads
+
+    def write(self, vals):
+        if {"probability", "automated_probability"} & vals.keys():
+            follows = self.filtered(lambda lead: lead._sales_funnel_follows_stage())
+            if follows and follows != self:
+                # Mixed companies: each group keeps its own probability rule.
+                return follows.write(vals) and (self - follows).write(vals)
+            if follows:
+                vals = dict(vals)
+                self._sales_funnel_strip_probability(vals, follows[:1].company_id)
+
+        moved = self.browse()
+        new_stage = self.env["crm.stage"]
+        if vals.get("stage_id"):
+            new_stage = new_stage.browse(vals["stage_id"])
+            moved = self.filtered(lambda lead: lead.stage_id != new_stage)
+            forward = moved.filtered(
+                lambda lead: not lead.stage_id
+                or lead.stage_id._sales_funnel_rank() < new_stage._sales_funnel_rank()
+            )
+            if forward and not self._sales_funnel_override():
+                forward._sales_funnel_check_gate(new_stage)
+        before = {
+            lead.id: (
+                lead.stage_id,
+                lead.date_last_stage_update or lead.create_date,
+                lead.active,
+            )
+            for lead in self
+        }
+
+        res = super().write(vals)
+
+        if moved:
+            moved._sales_funnel_ensure_checklist()
+        events = []
+        for lead in self:
+            old_stage, since, was_active = before[lead.id]
+            if lead in moved:
+                if new_stage.is_won:
+                    event = "won"
+                elif old_stage and old_stage._sales_funnel_rank() > new_stage._sales_funnel_rank():
+                    event = "backward"
+                else:
+                    event = "forward"
+                events.append((lead, event, old_stage, since))
+            if "active" in vals and bool(vals["active"]) != was_active:
+                event = "restore" if vals["active"] else "lost"
+                events.append((lead, event, lead.stage_id, None if vals["active"] else since))
+        if events:
+            self._sales_funnel_log_events(events)
+        return res
+
+    # ------------------------------------------------------------------
+    # Checklist
+    # ------------------------------------------------------------------
+
+    def _sales_funnel_ensure_checklist(self):
+        """Create the missing checklist lines of each opportunity's stage."""
+        leads = self.filtered("stage_id")
+        if not leads:
+            return
+        # Lines are bookkeeping of the system, not something users create.
+        Line = self.env["crm.lead.criterion"].sudo().with_context(active_test=False)
+        criteria = self.env["crm.stage.criterion"].sudo().search(
+            [("stage_id", "in", leads.stage_id.ids)]
+        )
+        if not criteria:
+            return
+        existing = {
+            (lead.id, criterion.id)
+            for lead, criterion in Line._read_group(
+                [("lead_id", "in", leads.ids), ("criterion_id", "in", criteria.ids)],
+                ["lead_id", "criterion_id"],
+            )
+        }
+        Line.create(
+            [
+                {"lead_id": lead.id, "criterion_id": criterion.id}
+                for lead in leads
+                for criterion in criteria
+                if criterion.stage_id == lead.stage_id
+                and criterion.company_id in (lead.company_id, self.env["res.company"])
+                and (lead.id, criterion.id) not in existing
+            ]
+        )
+
+    def action_open_checklist(self):
+        """The checklist on its own, in a dialog (from the kanban card)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Exit Criteria of %(stage)s", stage=self.stage_id.name),
+            "res_model": "crm.lead",
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(self.env.ref("sales_funnel.crm_lead_view_form_checklist").id, "form")],
+            "target": "new",
+        }
+
+    # ------------------------------------------------------------------
+    # The gate
+    # ------------------------------------------------------------------
+
+    def _sales_funnel_override(self):
+        override = self.env.context.get(OVERRIDE_CONTEXT_KEY)
+        # A recordset cannot come from an RPC payload: only server code bypasses.
+        if isinstance(override, models.BaseModel) and override._name == "crm.stage.gate.override":
+            return override
+        return self.env["crm.stage.gate.override"]
+
+    def _sales_funnel_missing_criteria(self, target_stage):
+        """Required criteria not ticked on each opportunity, over every stage it
+        leaves or skips to reach ``target_stage``: {lead id: criteria}."""
+        Criterion = self.env["crm.stage.criterion"]
+        target_rank = target_stage._sales_funnel_rank()
+        stages = self.env["crm.stage"].search([])
+        passed_by_lead = {}
+        for lead in self:
+            from_rank = lead.stage_id._sales_funnel_rank() if lead.stage_id else (0, 0)
+            passed_by_lead[lead.id] = stages.filtered(
+                lambda stage, lead=lead, from_rank=from_rank: from_rank
+                <= stage._sales_funnel_rank()
+                < target_rank
+                and stage.team_id in (lead.team_id, self.env["crm.team"])
+            )
+        passed = self.env["crm.stage"].union(*passed_by_lead.values())
+        if not passed:
+            return {}
+        criteria = Criterion.sudo().search(
+            [("stage_id", "in", passed.ids), ("required", "=", True)]
+        )
+        done = {
+            (lead.id, criterion.id)
+            for lead, criterion in self.env["crm.lead.criterion"].sudo()._read_group(
+                [
+                    ("lead_id", "in", self.ids),
+                    ("criterion_id", "in", criteria.ids),
+                    ("done", "=", True),
+                ],
+                ["lead_id", "criterion_id"],
+            )
+        }
+        missing = {}
+        for lead in self:
+            lead_missing = criteria.filtered(
+                lambda criterion, lead=lead: criterion.stage_id in passed_by_lead[lead.id]
+                and criterion.company_id in (lead.company_id, self.env["res.company"])
+                and (lead.id, criterion.id) not in done
+            )
+            if lead_missing:
+                missing[lead.id] = lead_missing
+        return missing
+
+    def _sales_funnel_format_missing(self, criteria):
+        lines = []
+        for stage in criteria.stage_id.sorted(lambda s: s._sales_funnel_rank()):
+            lines.append(f"{stage.name}:")
+            lines.extend(
+                f"  • {criterion.name}"
+                for criterion in criteria.filtered(lambda c, stage=stage: c.stage_id == stage)
+            )
+        return "\n".join(lines)
+
+    def _sales_funnel_check_gate(self, target_stage):
+        missing = self._sales_funnel_missing_criteria(target_stage)
+        if not missing:
+            return
+        blocked = self.filtered(lambda lead: lead.id in missing)
+        message = "\n\n".join(
+            self.env._(
+                "“%(lead)s” cannot move from %(from_stage)s to %(to_stage)s. "
+                "These required criteria are not met:\n%(missing)s",
+                lead=lead.name,
+                from_stage=lead.stage_id.name or self.env._("no stage"),
+                to_stage=target_stage.name,
+                missing=self._sales_funnel_format_missing(missing[lead.id]),
+            )
+            for lead in blocked
+        )
+        message += "\n\n" + self.env._(
+            "Tick the criteria on the opportunity's checklist, then move it again."
+        )
+        if len(blocked) == 1 and self.env.user.has_group("sales_team.group_sale_manager"):
+            raise RedirectWarning(
+                message,
+                blocked._sales_funnel_override_action(target_stage),
+                self.env._("Override with a reason"),
+            )
+        raise UserError(message)
+
+    def _sales_funnel_override_action(self, target_stage=None):
+        self.ensure_one()
+        context = {"default_lead_id": self.id}
+        if target_stage:
+            context["default_stage_id"] = target_stage.id
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Override the Stage Gate"),
+            "res_model": "crm.stage.gate.override.wizard",
+            "view_mode": "form",
+            "views": [[False, "form"]],
+            "target": "new",
+            "context": context,
+        }
+
+    def action_open_gate_override(self):
+        return self._sales_funnel_override_action()
+
+    def _sales_funnel_override_move(self, stage, reason):
+        """Move past the gate on a sales manager's written reason."""
+        self.ensure_one()
+        missing = self._sales_funnel_missing_criteria(stage).get(
+            self.id, self.env["crm.stage.criterion"]
+        )
+        from_stage = self.stage_id
+        override = self.env["crm.stage.gate.override"].create(
+            {
+                "lead_id": self.id,
+                "from_stage_id": from_stage.id,
+                "to_stage_id": stage.id,
+                "reason": reason,
+                "missing_criterion_ids": [fields.Command.set(missing.ids)],
+                "missing_criteria": self._sales_funnel_format_missing(missing),
+            }
+        )
+        self.with_context(**{OVERRIDE_CONTEXT_KEY: override}).write({"stage_id": stage.id})
+        body = Markup("<p>%s</p><p>%s</p>") % (
+            self.env._(
+                "Stage gate overridden from %(from_stage)s to %(to_stage)s.",
+                from_stage=from_stage.name,
+                to_stage=stage.name,
+            ),
+            reason,
+        )
+        if missing:
+            body += Markup("<p>%s</p><ul>%s</ul>") % (
+                self.env._("Criteria not met:"),
+                Markup().join(Markup("<li>%s</li>") % c.name for c in missing),
+            )
+        self.message_post(body=body, subtype_xmlid="mail.mt_note")
+        return override
+
+    # ------------------------------------------------------------------
+    # History
+    # ------------------------------------------------------------------
+
+    def _sales_funnel_log(self, event, since_by_lead):
+        self._sales_funnel_log_events(
+            [(lead, event, self.env["crm.stage"], since_by_lead.get(lead.id)) for lead in self]
+        )
+
+    def _sales_funnel_log_events(self, events):
+        """Write history rows for (lead, event, stage left, entered-it-at) tuples."""
+        now = fields.Datetime.now()
+        override = self._sales_funnel_override()
+        rows = []
+        for lead, event, from_stage, since in events:
+            rows.append(
+                {
+                    "lead_id": lead.id,
+                    "event": event,
+                    "from_stage_id": from_stage.id,
+                    "to_stage_id": lead.stage_id.id,
+                    "date": now,
+                    "user_id": self.env.uid,
+                    "salesperson_id": lead.user_id.id,
+                    "team_id": lead.team_id.id,
+                    "company_id": lead.company_id.id,
+                    "expected_revenue": lead.expected_revenue,
+                    "win_rate": lead.probability,
+                    "weighted_revenue": lead.prorated_revenue,
+                    "days_in_previous_stage": (now - since).total_seconds() / 86400
+                    if since
+                    else 0.0,
+                    "override_id": override.id,
+                }
+            )
+        return self.env["crm.lead.stage.history"]._log(rows)

@@ -1,0 +1,104 @@
+from odoo import api, fields, models, tools
+from odoo.exceptions import UserError
+
+# Only server code holding this object (never an RPC payload) may write history.
+HISTORY_WRITER = object()
+
+
+class CrmLeadStageHistory(models.Model):
+    """Immutable log of every funnel event of an opportunity.
+
+    Conversion, cycle-time and pipeline-as-of analytics read this table, so it
+    stores what was true at the moment of the event instead of relying on the
+    current state of the opportunity.
+    """
+
+    _name = "crm.lead.stage.history"
+    _description = "Opportunity Stage History"
+    _order = "date desc, id desc"
+    _rec_name = "lead_id"
+
+    lead_id = fields.Many2one(
+        "crm.lead", string="Opportunity", required=True, ondelete="cascade", readonly=True
+    )
+    event = fields.Selection(
+        [
+            ("create", "Created"),
+            ("forward", "Moved Forward"),
+            ("backward", "Moved Backward"),
+            ("won", "Won"),
+            ("lost", "Lost"),
+            ("restore", "Restored"),
+        ],
+        required=True,
+        readonly=True,
+    )
+    from_stage_id = fields.Many2one("crm.stage", string="From Stage", readonly=True)
+    to_stage_id = fields.Many2one("crm.stage", string="To Stage", readonly=True)
+    date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    user_id = fields.Many2one("res.users", string="Changed By", readonly=True)
+    salesperson_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    company_currency = fields.Many2one(
+        "res.currency", related="company_id.currency_id", string="Currency"
+    )
+    expected_revenue = fields.Monetary(
+        currency_field="company_currency", readonly=True, aggregator="sum"
+    )
+    win_rate = fields.Float(
+        string="Win Rate (%)", readonly=True, aggregator="avg",
+        help="Probability of the opportunity right after the event.",
+    )
+    weighted_revenue = fields.Monetary(
+        currency_field="company_currency", readonly=True, aggregator="sum"
+    )
+    days_in_previous_stage = fields.Float(
+        string="Days in Stage Left",
+        readonly=True,
+        aggregator="avg",
+        help="Time spent in the stage the opportunity left, in days.",
+    )
+    override_id = fields.Many2one(
+        "crm.stage.gate.override", string="Gate Override", readonly=True
+    )
+
+    def init(self):
+        # Conversion analytics scan by stage and period, per opportunity in order.
+        tools.create_index(
+            self.env.cr, "crm_lead_stage_history_lead_date_idx", self._table,
+            ["lead_id", "date"],
+        )
+        tools.create_index(
+            self.env.cr, "crm_lead_stage_history_to_stage_date_idx", self._table,
+            ["to_stage_id", "date"],
+        )
+        tools.create_index(
+            self.env.cr, "crm_lead_stage_history_company_date_idx", self._table,
+            ["company_id", "date"],
+        )
+        tools.create_index(
+            self.env.cr, "crm_lead_stage_history_salesperson_date_idx", self._table,
+            ["salesperson_id", "date"],
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if self.env.context.get("sales_funnel_history_writer") is not HISTORY_WRITER:
+            raise UserError(self.env._("The stage history is written by the system only."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        raise UserError(self.env._("The stage history cannot be changed."))
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(self.env._("The stage history cannot be deleted."))
+
+    @api.model
+    def _log(self, vals_list):
+        return (
+            self.sudo()
+            .with_context(sales_funnel_history_writer=HISTORY_WRITER)
+            .create(vals_list)
+        )

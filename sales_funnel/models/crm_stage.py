@@ -1,0 +1,76 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class CrmStage(models.Model):
+    _inherit = "crm.stage"
+
+    win_rate = fields.Float(
+        string="Win Rate (%)",
+        default=10.0,
+        help="Preset probability of winning an opportunity in this stage. In "
+        "stage win-rate mode the opportunity's probability follows it.",
+    )
+    goal = fields.Text(string="Stage Goal", translate=True)
+    main_work = fields.Text(translate=True)
+    diagnostic_focus = fields.Text(translate=True)
+    diagnostic_indicators = fields.Text(translate=True)
+    verification_output = fields.Text(
+        translate=True,
+        help="The artefact that proves the stage was done (a report, a plan, a "
+        "contract).",
+    )
+    criterion_ids = fields.One2many(
+        "crm.stage.criterion", "stage_id", string="Exit Criteria"
+    )
+    criterion_count = fields.Integer(compute="_compute_criterion_count")
+
+    _sql_constraints = [
+        (
+            "win_rate_range",
+            "CHECK(win_rate >= 0 AND win_rate <= 100)",
+            "A stage win rate must be between 0 and 100.",
+        ),
+    ]
+
+    @api.depends("criterion_ids")
+    def _compute_criterion_count(self):
+        counts = dict(
+            self.env["crm.stage.criterion"]._read_group(
+                [("stage_id", "in", self.ids)], ["stage_id"], ["__count"]
+            )
+        )
+        for stage in self:
+            stage.criterion_count = counts.get(stage, 0)
+
+    @api.constrains("win_rate", "is_won")
+    def _check_win_rate(self):
+        for stage in self:
+            if not 0 <= stage.win_rate <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The win rate of stage “%(stage)s” must be between 0 and "
+                        "100, not %(rate)s.",
+                        stage=stage.name,
+                        rate=stage.win_rate,
+                    )
+                )
+            if stage.is_won and stage.win_rate != 100:
+                raise ValidationError(
+                    self.env._(
+                        "Stage “%(stage)s” is a won stage: its win rate must be 100.",
+                        stage=stage.name,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("is_won"):
+                vals.setdefault("win_rate", 100.0)
+        return super().create(vals_list)
+
+    def _sales_funnel_rank(self):
+        """Order key of a stage in the funnel (the kanban order)."""
+        self.ensure_one()
+        return (self.sequence, self.id)

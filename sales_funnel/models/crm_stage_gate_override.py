@@ -1,0 +1,38 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class CrmStageGateOverride(models.Model):
+    """A sales manager's decision to move an opportunity past unmet criteria."""
+
+    _name = "crm.stage.gate.override"
+    _description = "Stage Gate Override"
+    _order = "date desc, id desc"
+    _rec_name = "lead_id"
+    _check_company_auto = True
+
+    lead_id = fields.Many2one(
+        "crm.lead", string="Opportunity", required=True, ondelete="cascade",
+        readonly=True, index=True,
+    )
+    company_id = fields.Many2one(related="lead_id.company_id", store=True)
+    from_stage_id = fields.Many2one("crm.stage", string="From Stage", readonly=True)
+    to_stage_id = fields.Many2one("crm.stage", string="To Stage", readonly=True)
+    user_id = fields.Many2one(
+        "res.users", string="Approved By", required=True, readonly=True,
+        default=lambda self: self.env.user,
+    )
+    date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    reason = fields.Text(required=True, readonly=True)
+    missing_criterion_ids = fields.Many2many(
+        "crm.stage.criterion", string="Missing Criteria", readonly=True
+    )
+    # The criteria may be renamed later: keep the text the manager overrode.
+    missing_criteria = fields.Text(string="Missing Criteria (as overridden)", readonly=True)
+
+    def write(self, vals):
+        raise UserError(self.env._("A stage gate override cannot be changed."))
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(self.env._("A stage gate override cannot be deleted."))
