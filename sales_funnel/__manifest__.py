@@ -23,6 +23,7 @@
         "views/crm_stage_gate_override_views.xml",
         "views/crm_lead_views.xml",
         "views/res_config_settings_views.xml",
+        "report/crm_lead_funnel_report.xml",
         "views/sales_funnel_menus.xml",
     ],
     "demo": [

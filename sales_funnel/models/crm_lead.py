@@ -136,9 +136,11 @@ class CrmLead(models.Model):
             self._sales_funnel_strip_probability(vals, company)
         leads = super().create(vals_list)
         leads._sales_funnel_ensure_checklist()
-        leads.filtered(lambda lead: lead.active and lead.stage_id)._sales_funnel_log(
-            "create", {}
-        )
+        stage_leads = leads.filtered(lambda lead: lead.active and lead.stage_id)
+        if stage_leads:
+            stage_leads._sales_funnel_log_events(
+                [(lead, "create", self.env["crm.stage"], None) for lead in stage_leads]
+            )
         return leads
 
     def write(self, vals):
@@ -150,6 +152,9 @@ class CrmLead(models.Model):
             if follows:
                 vals = dict(vals)
                 self._sales_funnel_strip_probability(vals, follows[:1].company_id)
+
+        if "stage_id" not in vals and "active" not in vals:
+            return super().write(vals)
 
         moved = self.browse()
         new_stage = self.env["crm.stage"]
@@ -176,22 +181,27 @@ class CrmLead(models.Model):
         if moved:
             moved._sales_funnel_ensure_checklist()
         events = []
+        moved_ids = set(moved.ids)
         for lead in self:
             old_stage, since, was_active = before[lead.id]
-            if lead in moved:
-                if new_stage.is_won:
-                    event = "won"
-                elif old_stage and old_stage._sales_funnel_rank() > new_stage._sales_funnel_rank():
-                    event = "backward"
-                else:
-                    event = "forward"
-                events.append((lead, event, old_stage, since))
+            if lead.id in moved_ids:
+                events.append((lead, lead._sales_funnel_move_event(old_stage), old_stage, since))
             if "active" in vals and bool(vals["active"]) != was_active:
-                event = "restore" if vals["active"] else "lost"
-                events.append((lead, event, lead.stage_id, None if vals["active"] else since))
+                if vals["active"]:
+                    events.append((lead, "restore", lead.stage_id, None))
+                else:
+                    events.append((lead, "lost", lead.stage_id, since))
         if events:
             self._sales_funnel_log_events(events)
         return res
+
+    def _sales_funnel_move_event(self, old_stage):
+        """History event of a move from ``old_stage`` to the current stage."""
+        if self.stage_id.is_won:
+            return "won"
+        if old_stage and old_stage._sales_funnel_rank() > self.stage_id._sales_funnel_rank():
+            return "backward"
+        return "forward"
 
     # ------------------------------------------------------------------
     # Checklist
@@ -386,11 +396,6 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
     # History
     # ------------------------------------------------------------------
-
-    def _sales_funnel_log(self, event, since_by_lead):
-        self._sales_funnel_log_events(
-            [(lead, event, self.env["crm.stage"], since_by_lead.get(lead.id)) for lead in self]
-        )
 
     def _sales_funnel_log_events(self, events):
         """Write history rows for (lead, event, stage left, entered-it-at) tuples."""
