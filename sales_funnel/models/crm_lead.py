@@ -180,6 +180,8 @@ class CrmLead(models.Model):
 
         if moved:
             moved._sales_funnel_ensure_checklist()
+            if new_stage.entry_activity_type_id:
+                moved._sales_funnel_schedule_entry_activity()
         events = []
         moved_ids = set(moved.ids)
         for lead in self:
@@ -236,6 +238,20 @@ class CrmLead(models.Model):
                 and (lead.id, criterion.id) not in existing
             ]
         )
+
+    def _sales_funnel_schedule_entry_activity(self):
+        """Schedule the activity the stage asks for on entry (collaboration)."""
+        for lead in self.filtered("active"):
+            stage = lead.stage_id
+            user = stage.entry_activity_user_id or lead.user_id or self.env.user
+            lead.activity_schedule(
+                activity_type_id=stage.entry_activity_type_id.id,
+                summary=stage.entry_activity_summary or stage.entry_activity_type_id.summary,
+                user_id=user.id,
+                date_deadline=fields.Date.add(
+                    fields.Date.context_today(lead), days=stage.entry_activity_days
+                ),
+            )
 
     def action_open_checklist(self):
         """The checklist on its own, in a dialog (from the kanban card)."""

@@ -20,6 +20,25 @@ class CrmStage(models.Model):
         help="The artefact that proves the stage was done (a report, a plan, a "
         "contract).",
     )
+    # Collaboration: entering the stage brings in the people it needs.
+    entry_activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        string="Activity on Entry",
+        domain="[('res_model', 'in', (False, 'crm.lead'))]",
+        help="Scheduled automatically when an opportunity enters this stage "
+        "(e.g. bring in the solutions team for Development).",
+    )
+    entry_activity_summary = fields.Char(string="Entry Activity Summary", translate=True)
+    entry_activity_user_id = fields.Many2one(
+        "res.users",
+        string="Assigned To",
+        domain="[('share', '=', False)]",
+        help="Who gets the activity. Empty: the opportunity's salesperson.",
+    )
+    entry_activity_days = fields.Integer(
+        string="Due After (days)", default=2,
+        help="Days after the stage entry the activity is due.",
+    )
     criterion_ids = fields.One2many(
         "crm.stage.criterion", "stage_id", string="Exit Criteria"
     )
