@@ -415,7 +415,8 @@ class CrmLead(models.Model):
 
     def _sales_funnel_log_events(self, events):
         """Write history rows for (lead, event, stage left, entered-it-at) tuples."""
-        now = fields.Datetime.now()
+        # The transaction time, as crm uses for date_last_stage_update.
+        now = self.env.cr.now()
         override = self._sales_funnel_override()
         rows = []
         for lead, event, from_stage, since in events:

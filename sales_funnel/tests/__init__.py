@@ -1,0 +1,2 @@
+from . import test_funnel
+from . import test_stage_entry_activity

@@ -1,0 +1,59 @@
+from odoo import fields
+from odoo.tests import new_test_user, tagged
+from odoo.tests.common import TransactionCase
+
+
+@tagged("post_install", "-at_install")
+class TestStageEntryActivity(TransactionCase):
+    """Entering a stage schedules the collaboration activity it asks for."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.salesman = new_test_user(
+            cls.env, "sf_entry_sales", groups="sales_team.group_sale_salesman"
+        )
+        cls.solutions_lead = new_test_user(
+            cls.env, "sf_entry_solutions", groups="sales_team.group_sale_salesman"
+        )
+        cls.verification = cls.env.ref("sales_funnel.crm_stage_verification")
+        cls.development = cls.env.ref("sales_funnel.crm_stage_development")
+        cls.todo = cls.env.ref("mail.mail_activity_data_todo")
+        cls.development.write(
+            {
+                "entry_activity_type_id": cls.todo.id,
+                "entry_activity_summary": "Bring in the solutions team",
+                "entry_activity_days": 3,
+            }
+        )
+        cls.lead = cls.env["crm.lead"].create(
+            {
+                "name": "Entry activity deal",
+                "type": "opportunity",
+                "stage_id": cls.verification.id,
+                "user_id": cls.salesman.id,
+            }
+        )
+        cls.lead.current_criterion_ids.write({"done": True})
+
+    def test_entry_schedules_activity_for_salesperson(self):
+        lead = self.lead.with_user(self.salesman)
+        lead.write({"stage_id": self.development.id})
+        activity = lead.activity_ids.filtered(
+            lambda a: a.summary == "Bring in the solutions team"
+        )
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.salesman)
+        self.assertEqual(activity.activity_type_id, self.todo)
+        today = fields.Date.context_today(lead)
+        self.assertEqual(activity.date_deadline, fields.Date.add(today, days=3))
+
+    def test_entry_activity_goes_to_configured_user(self):
+        self.development.entry_activity_user_id = self.solutions_lead
+        self.lead.with_user(self.salesman).write({"stage_id": self.development.id})
+        self.assertEqual(self.lead.activity_ids.user_id, self.solutions_lead)
+
+    def test_stage_without_entry_activity_schedules_nothing(self):
+        self.development.entry_activity_type_id = False
+        self.lead.with_user(self.salesman).write({"stage_id": self.development.id})
+        self.assertFalse(self.lead.activity_ids)
