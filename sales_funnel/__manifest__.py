@@ -27,7 +27,7 @@
         "views/sales_funnel_menus.xml",
     ],
     "demo": [
-
+        "demo/sales_funnel_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

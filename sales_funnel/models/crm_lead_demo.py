@@ -1,0 +1,175 @@
+import random
+from datetime import timedelta
+
+from odoo import api, models
+
+DEMO_PROJECTS = [
+    "Substation retrofit 变电站改造",
+    "Smart metering rollout 智能电表",
+    "Tunnel lighting upgrade 隧道照明改造",
+    "Pump station automation 泵站自动化",
+    "Data centre cooling 数据中心制冷",
+    "Warehouse LED relighting 仓库LED照明",
+    "Annual maintenance contract 年度维保合同",
+    "Energy monitoring platform 能耗监测平台",
+    "Emergency power system 应急电源系统",
+    "Production line sensors 产线传感器",
+]
+# Where each demo opportunity ends: a funnel stage, won or lost (60 in all).
+DEMO_OUTCOMES = (
+    ["verification"] * 12
+    + ["development"] * 11
+    + ["proposal"] * 9
+    + ["closing"] * 7
+    + ["won"] * 12
+    + ["lost"] * 9
+)
+FUNNEL = ["verification", "development", "proposal", "closing"]
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    @api.model
+    def _sales_funnel_demo_generate(self):
+        """A six-month story: every opportunity walks the real gate as its
+        salesperson, then its history is spread back in time."""
+        rng = random.Random(2026)
+        ref = self.env.ref
+        stages = {key: ref(f"sales_funnel.crm_stage_{key}") for key in FUNNEL + ["won"]}
+        teams = [ref("sales_funnel.team_east"), ref("sales_funnel.team_south")]
+        partners = self.env["res.partner"].browse(
+            self.env["ir.model.data"]
+            .search([("module", "=", "sales_funnel"), ("model", "=", "res.partner")])
+            .mapped("res_id")
+        ).filtered("is_company")
+        reasons = self.env["crm.lost.reason"].search([], limit=4, order="id desc")
+        outcomes = DEMO_OUTCOMES[:]
+        rng.shuffle(outcomes)
+        timelines = {}
+        for index, outcome in enumerate(outcomes):
+            team = teams[index % 2]
+            user = rng.choice(team.member_ids.filtered(lambda u: u != team.user_id))
+            lead = self._sales_funnel_demo_walk(
+                rng, index, outcome, user, team, rng.choice(partners), stages, reasons
+            )
+            timelines[lead] = self._sales_funnel_demo_spread(rng, lead, outcome)
+        self._sales_funnel_demo_backdate(rng, timelines)
+
+    def _sales_funnel_demo_walk(self, rng, index, outcome, user, team, partner, stages, reasons):
+        Lead = self.with_user(user).with_context(mail_create_nolog=True, tracking_disable=True)
+        project = DEMO_PROJECTS[index % len(DEMO_PROJECTS)]
+        lead = Lead.create(
+            {
+                "name": f"{partner.name} - {project}",
+                "type": "opportunity",
+                "partner_id": partner.id,
+                "user_id": user.id,
+                "team_id": team.id,
+                "stage_id": stages["verification"].id,
+                "expected_revenue": rng.randrange(80, 2500) * 1000,
+                "priority": rng.choice(["0", "1", "1", "2", "3"]),
+            }
+        )
+        last = {"won": 3, "lost": rng.randrange(0, 4)}.get(outcome)
+        target = FUNNEL.index(outcome) if last is None else last
+        for step in range(target):
+            if outcome != "lost" and step == 1 and index % 6 == 4:
+                # A manager lets a strategic deal skip the open criteria.
+                manager = team.user_id
+                lead.with_user(manager)._sales_funnel_override_move(
+                    stages[FUNNEL[step + 1]],
+                    "Strategic account: the group headquarters already approved the budget.",
+                )
+                continue
+            lead.current_criterion_ids.filtered("required").write({"done": True})
+            lead.write({"stage_id": stages[FUNNEL[step + 1]].id})
+            if step == 1 and index % 7 == 3:
+                # The proposal was premature: back to Development, then on again.
+                lead.write({"stage_id": stages["development"].id})
+                lead.write({"stage_id": stages[FUNNEL[step + 1]].id})
+        if outcome == "won":
+            lead.current_criterion_ids.filtered("required").write({"done": True})
+            lead.action_set_won()
+        elif outcome == "lost":
+            lead.action_set_lost(lost_reason_id=rng.choice(reasons).id)
+        else:
+            # Work in progress: part of the current checklist is done.
+            lines = lead.current_criterion_ids
+            lines[: rng.randrange(0, len(lines))].write({"done": True})
+        return lead
+
+    def _sales_funnel_demo_spread(self, rng, lead, outcome):
+        """Dates for the lead's history rows, oldest first, ending before now."""
+        now = self.env.cr.now()
+        rows = lead.stage_history_ids.sorted("id")
+        gaps = [rng.uniform(3, 25) for _row in rows[1:]]
+        if outcome in ("won", "lost"):
+            # Closed somewhere in the last six months.
+            start = now - timedelta(days=rng.randrange(30, 180), hours=rng.randrange(0, 9))
+            budget = (now - start).total_seconds() / 86400 - rng.uniform(1, 20)
+            scale = min(1.0, budget / sum(gaps)) if gaps else 1.0
+        else:
+            # Still open: entered its current stage a few days or weeks ago.
+            scale = min(1.0, 150 / sum(gaps)) if gaps else 1.0
+            spent = sum(gaps) * scale + rng.uniform(1, 20 if gaps else 45)
+            start = now - timedelta(days=spent)
+        dates = [start]
+        for gap in gaps:
+            dates.append(dates[-1] + timedelta(days=gap * scale))
+        return list(zip(rows, dates))
+
+    def _sales_funnel_demo_backdate(self, rng, timelines):
+        # History rows refuse ORM writes by design: the demo rewrites time in SQL.
+        cr = self.env.cr
+        now = cr.now()
+        self.env.flush_all()
+        for lead, dated_rows in timelines.items():
+            previous = None
+            for row, date in dated_rows:
+                days = (date - previous).total_seconds() / 86400 if previous else 0.0
+                if row.event == "restore":
+                    days = 0.0
+                cr.execute(
+                    "UPDATE crm_lead_stage_history SET date = %s, days_in_previous_stage = %s"
+                    " WHERE id = %s",
+                    (date, days, row.id),
+                )
+                if row.override_id:
+                    cr.execute(
+                        "UPDATE crm_stage_gate_override SET date = %s WHERE id = %s",
+                        (date, row.override_id.id),
+                    )
+                previous = date
+            first, last = dated_rows[0][1], dated_rows[-1][1]
+            closed = lead.stage_id.is_won or not lead.active
+            cr.execute(
+                """
+                UPDATE crm_lead
+                   SET create_date = %(first)s, date_open = %(first)s,
+                       date_last_stage_update = %(last)s,
+                       date_closed = CASE WHEN %(closed)s THEN %(last)s END,
+                       date_deadline = %(deadline)s
+                 WHERE id = %(id)s
+                """,
+                {
+                    "first": first,
+                    "last": last,
+                    "closed": closed,
+                    "deadline": (last if closed else now + timedelta(days=rng.randrange(15, 150))).date(),
+                    "id": lead.id,
+                },
+            )
+            # Ticks happened while the opportunity sat in the criterion's stage.
+            cr.execute(
+                """
+                UPDATE crm_lead_criterion line
+                   SET done_date = COALESCE(
+                           (SELECT MIN(h.date) FROM crm_lead_stage_history h
+                             WHERE h.lead_id = line.lead_id AND h.from_stage_id = line.stage_id),
+                           %s) - interval '5 hours'
+                 WHERE line.lead_id = %s AND line.done
+                """,
+                (now, lead.id),
+            )
+        self.env.invalidate_all()

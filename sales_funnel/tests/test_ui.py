@@ -1,0 +1,51 @@
+import shutil
+
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestSalesFunnelUi(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.salesman = new_test_user(
+            cls.env,
+            "sf_tour_sales",
+            password="sf_tour_sales",
+            groups="sales_team.group_sale_salesman",
+        )
+        cls.verification = cls.env.ref("sales_funnel.crm_stage_verification")
+        cls.development = cls.env.ref("sales_funnel.crm_stage_development")
+        cls.lead = cls.env["crm.lead"].create(
+            {
+                "name": "SF Tour Deal",
+                "type": "opportunity",
+                "user_id": cls.salesman.id,
+                "stage_id": cls.verification.id,
+                "expected_revenue": 120000,
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        # Odoo skips browser tests silently without these: here it is a failure.
+        self.assertTrue(
+            shutil.which("chromium") or shutil.which("google-chrome"),
+            "Chromium is required for the browser tests (Debian package chromium).",
+        )
+        import websocket  # noqa: F401  (websocket-client, required by Odoo's browser)
+
+    def test_drag_refused_then_ticked_and_moved(self):
+        self.start_tour(
+            "/odoo/action-crm.crm_lead_action_pipeline",
+            "sales_funnel_gate_tour",
+            login="sf_tour_sales",
+        )
+        self.assertEqual(self.lead.stage_id, self.development)
+        self.assertEqual(
+            self.lead.stage_history_ids.filtered(lambda h: h.event == "forward").to_stage_id,
+            self.development,
+        )
+        ticks = self.lead.criterion_ids.filtered("done")
+        self.assertEqual(len(ticks), len(self.verification.criterion_ids))
+        self.assertEqual(ticks.done_user_id, self.salesman)
