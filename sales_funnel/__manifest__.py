@@ -34,6 +34,5 @@
             "sales_funnel/static/tests/tours/*.js",
         ],
     },
-    "post_init_hook": "post_init_hook",
     "installable": True,
 }

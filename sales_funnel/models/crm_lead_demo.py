@@ -160,16 +160,21 @@ class CrmLead(models.Model):
                     "id": lead.id,
                 },
             )
-            # Ticks happened while the opportunity sat in the criterion's stage.
+            # Ticks happened while the opportunity sat in the criterion's stage:
+            # before it left the stage, or since it entered the current one.
             cr.execute(
                 """
                 UPDATE crm_lead_criterion line
                    SET done_date = COALESCE(
                            (SELECT MIN(h.date) FROM crm_lead_stage_history h
-                             WHERE h.lead_id = line.lead_id AND h.from_stage_id = line.stage_id),
-                           %s) - interval '5 hours'
-                 WHERE line.lead_id = %s AND line.done
+                             WHERE h.lead_id = line.lead_id AND h.from_stage_id = line.stage_id)
+                           - interval '5 hours',
+                           (SELECT MAX(h.date) + (%(now)s - MAX(h.date)) / 2
+                              FROM crm_lead_stage_history h
+                             WHERE h.lead_id = line.lead_id AND h.to_stage_id = line.stage_id),
+                           %(now)s)
+                 WHERE line.lead_id = %(id)s AND line.done
                 """,
-                (now, lead.id),
+                {"now": now, "id": lead.id},
             )
         self.env.invalidate_all()

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..pipeline_adoption import adopt_default_pipeline
+
 
 class CrmStage(models.Model):
     _inherit = "crm.stage"
@@ -88,6 +90,11 @@ class CrmStage(models.Model):
             if vals.get("is_won"):
                 vals.setdefault("win_rate", 100.0)
         return super().create(vals_list)
+
+    @api.model
+    def _sales_funnel_adopt_default_pipeline(self):
+        # Called from data, before demo data: demo deals must find only the funnel.
+        adopt_default_pipeline(self.env)
 
     def _sales_funnel_rank(self):
         """Order key of a stage in the funnel (the kanban order)."""

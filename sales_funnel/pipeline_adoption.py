@@ -11,8 +11,8 @@ CRM_STAGE_MAPPING = {
 }
 
 
-def post_init_hook(env):
-    """Put the existing pipeline into the funnel.
+def adopt_default_pipeline(env):
+    """Put the existing pipeline into the funnel (once, at installation).
 
     Opportunities of Odoo's default stages move to the matching funnel stage
     (the default stages are then removed; crm never recreates them), every open

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Take the README screenshots from a running Odoo with the sales_funnel demo.
+
+    bin/serve-demo &        # or any server with the demo database
+    python3 tools/screenshots.py --url http://localhost:8069 --db sales_funnel_demo
+
+Needs the `playwright` Python package and Debian's chromium (no browser
+download): pip install playwright; apt-get install chromium.
+"""
+
+import argparse
+import json
+import pathlib
+import urllib.request
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def rpc(url, session, model, method, args, kwargs=None):
+    """JSON-RPC call with the browser's session cookie."""
+    payload = {
+        "jsonrpc": "2.0",
+        "method": "call",
+        "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+    }
+    request = urllib.request.Request(
+        f"{url}/web/dataset/call_kw",
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", "Cookie": f"session_id={session}"},
+    )
+    with urllib.request.urlopen(request) as response:  # noqa: S310 (local server)
+        answer = json.load(response)
+    if answer.get("error"):
+        raise RuntimeError(answer["error"]["data"]["message"])
+    return answer["result"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", default="http://localhost:8069")
+    parser.add_argument("--db", default="sales_funnel_demo")
+    parser.add_argument("--login", default="admin")
+    parser.add_argument("--password", default="admin")
+    parser.add_argument("--lang", default="en_US")
+    parser.add_argument("--out", default="docs/screenshots")
+    options = parser.parse_args()
+    out = pathlib.Path(options.out)
+    out.mkdir(parents=True, exist_ok=True)
+    suffix = "" if options.lang == "en_US" else f"_{options.lang}"
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900}, locale=options.lang.replace("_", "-"))
+
+        def login():
+            page.goto(f"{options.url}/web/login?db={options.db}")
+            page.fill("input[name=login]", options.login)
+            page.fill("input[name=password]", options.password)
+            page.click("button[type=submit]")
+            page.wait_for_selector(".o_main_navbar")
+            return next(c["value"] for c in page.context.cookies() if c["name"] == "session_id")
+
+        session = login()
+        uid = rpc(options.url, session, "res.users", "search", [[("login", "=", options.login)]])
+        rpc(options.url, session, "res.users", "write", [uid, {"lang": options.lang}])
+        # The session keeps the language it logged in with: start a new one.
+        page.close()
+        page = browser.new_page(viewport={"width": 1440, "height": 900}, locale=options.lang.replace("_", "-"))
+        session = login()
+
+        # 1. The pipeline of the whole company.
+        page.goto(f"{options.url}/odoo/crm")
+        page.wait_for_selector(".o_kanban_record")
+        page.click(".o_searchview_facet .o_facet_remove")
+        page.wait_for_timeout(1500)
+        page.screenshot(path=out / f"pipeline{suffix}.png")
+
+        # 2. An opportunity in Development with its checklist partly ticked.
+        development = rpc(
+            options.url, session, "ir.model.data", "check_object_reference",
+            ["sales_funnel", "crm_stage_development"],
+        )[1]
+        leads = rpc(
+            options.url, session, "crm.lead", "search_read",
+            [[("stage_id", "=", development), ("partner_id.is_company", "=", True)]],
+            {"fields": ["id"], "limit": 20},
+        )
+        lead_ids = [lead["id"] for lead in leads]
+        lines = rpc(
+            options.url, session, "crm.lead.criterion", "read_group",
+            [[("lead_id", "in", lead_ids), ("done", "=", True), ("in_current_stage", "=", True)],
+             ["lead_id"], ["lead_id"]],
+        )
+        lead_id = max(lines, key=lambda group: group["lead_id_count"])["lead_id"][0]
+        page.goto(f"{options.url}/odoo/crm/{lead_id}")
+        page.wait_for_selector(".o_form_view")
+        page.click("a[name=exit_criteria]")
+        page.wait_for_timeout(800)
+        page.screenshot(path=out / f"checklist{suffix}.png")
+
+        # 3. Moving it forward with open criteria is refused.
+        page.click(".o_statusbar_status button[data-value]:not(.o_arrow_button_current) >> nth=2")
+        page.wait_for_selector(".modal .modal-body")
+        page.wait_for_timeout(500)
+        page.screenshot(path=out / f"refusal{suffix}.png")
+
+        # 4. The manager overrides with a written reason.
+        page.click(".modal-footer .btn-primary >> nth=0")
+        page.wait_for_selector(".modal .o_field_widget[name=reason] textarea")
+        page.fill(
+            ".modal .o_field_widget[name=reason] textarea",
+            "Group HQ approved the budget; the site survey follows next week.",
+        )
+        page.wait_for_timeout(500)
+        page.screenshot(path=out / f"override{suffix}.png")
+        page.click(".modal .o_form_button_cancel, .modal footer .btn-secondary")
+
+        # 5. The stage configuration with its exit criteria.
+        page.goto(f"{options.url}/odoo/action-crm.crm_stage_action/{development}")
+        page.wait_for_selector(".o_form_view")
+        page.wait_for_timeout(800)
+        page.screenshot(path=out / f"stage{suffix}.png")
+
+        # 6. The stage history pivot for managers.
+        page.goto(f"{options.url}/odoo/action-sales_funnel.crm_lead_stage_history_action?view_type=pivot")
+        page.wait_for_selector(".o_pivot")
+        page.wait_for_timeout(800)
+        page.screenshot(path=out / f"history{suffix}.png")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
