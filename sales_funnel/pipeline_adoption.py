@@ -36,7 +36,9 @@ def adopt_default_pipeline(env):
     leads.filtered("active")._sales_funnel_ensure_checklist()
     history = env["crm.lead.stage.history"].sudo()
     logged = {lead.id for [lead] in history._read_group([], ["lead_id"])}
-    unlogged = leads.filtered(lambda lead: lead.active and lead.stage_id and lead.id not in logged)
+    unlogged = leads.filtered(
+        lambda lead: lead.active and lead.stage_id and lead.id not in logged
+    )
     rows = unlogged._sales_funnel_log_events(
         [(lead, "create", env["crm.stage"], None) for lead in unlogged]
     )
@@ -52,6 +54,4 @@ def adopt_default_pipeline(env):
             (tuple(rows.ids),),
         )
         rows.invalidate_recordset(["date"])
-    _logger.info(
-        "sales_funnel: %s opportunities put into the funnel", len(unlogged)
-    )
+    _logger.info("sales_funnel: %s opportunities put into the funnel", len(unlogged))

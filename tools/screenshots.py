@@ -30,7 +30,12 @@ def rpc(url, session, model, method, args, kwargs=None):
     payload = {
         "jsonrpc": "2.0",
         "method": "call",
-        "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+        "params": {
+            "model": model,
+            "method": method,
+            "args": args,
+            "kwargs": kwargs or {},
+        },
     }
     request = urllib.request.Request(
         f"{url}/web/dataset/call_kw",
@@ -58,8 +63,13 @@ def main():
     suffix = "" if options.lang == "en_US" else f"_{options.lang}"
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 900}, locale=options.lang.replace("_", "-"))
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(
+            viewport={"width": 1440, "height": 900},
+            locale=options.lang.replace("_", "-"),
+        )
 
         def login():
             page.goto(f"{options.url}/web/login?db={options.db}")
@@ -67,14 +77,25 @@ def main():
             page.fill("input[name=password]", options.password)
             page.click("button[type=submit]")
             page.wait_for_selector(".o_main_navbar")
-            return next(c["value"] for c in page.context.cookies() if c["name"] == "session_id")
+            return next(
+                c["value"] for c in page.context.cookies() if c["name"] == "session_id"
+            )
 
         session = login()
-        uid = rpc(options.url, session, "res.users", "search", [[("login", "=", options.login)]])
+        uid = rpc(
+            options.url,
+            session,
+            "res.users",
+            "search",
+            [[("login", "=", options.login)]],
+        )
         rpc(options.url, session, "res.users", "write", [uid, {"lang": options.lang}])
         # The session keeps the language it logged in with: start a new one.
         page.close()
-        page = browser.new_page(viewport={"width": 1440, "height": 900}, locale=options.lang.replace("_", "-"))
+        page = browser.new_page(
+            viewport={"width": 1440, "height": 900},
+            locale=options.lang.replace("_", "-"),
+        )
         session = login()
 
         # 1. The pipeline of the whole company.
@@ -86,19 +107,35 @@ def main():
 
         # 2. An opportunity in Development with its checklist partly ticked.
         development = rpc(
-            options.url, session, "ir.model.data", "check_object_reference",
+            options.url,
+            session,
+            "ir.model.data",
+            "check_object_reference",
             ["sales_funnel", "crm_stage_development"],
         )[1]
         leads = rpc(
-            options.url, session, "crm.lead", "search_read",
+            options.url,
+            session,
+            "crm.lead",
+            "search_read",
             [[("stage_id", "=", development), ("partner_id.is_company", "=", True)]],
             {"fields": ["id"], "limit": 20},
         )
         lead_ids = [lead["id"] for lead in leads]
         lines = rpc(
-            options.url, session, "crm.lead.criterion", "read_group",
-            [[("lead_id", "in", lead_ids), ("done", "=", True), ("in_current_stage", "=", True)],
-             ["lead_id"], ["lead_id"]],
+            options.url,
+            session,
+            "crm.lead.criterion",
+            "read_group",
+            [
+                [
+                    ("lead_id", "in", lead_ids),
+                    ("done", "=", True),
+                    ("in_current_stage", "=", True),
+                ],
+                ["lead_id"],
+                ["lead_id"],
+            ],
         )
         lead_id = max(lines, key=lambda group: group["lead_id_count"])["lead_id"][0]
         page.goto(f"{options.url}/odoo/crm/{lead_id}")
@@ -108,7 +145,10 @@ def main():
         page.screenshot(path=out / f"checklist{suffix}.png")
 
         # 3. Moving it forward with open criteria is refused.
-        page.click(".o_statusbar_status button[data-value]:not(.o_arrow_button_current) >> nth=2")
+        next_stages = (
+            ".o_statusbar_status button[data-value]:not(.o_arrow_button_current)"
+        )
+        page.click(f"{next_stages} >> nth=2")
         page.wait_for_selector(".modal .modal-body")
         page.wait_for_timeout(500)
         page.screenshot(path=out / f"refusal{suffix}.png")
@@ -131,7 +171,9 @@ def main():
         page.screenshot(path=out / f"stage{suffix}.png")
 
         # 6. The stage history pivot for managers.
-        page.goto(f"{options.url}/odoo/action-sales_funnel.crm_lead_stage_history_action?view_type=pivot")
+        page.goto(
+            f"{options.url}/odoo/action-sales_funnel.crm_lead_stage_history_action?view_type=pivot"
+        )
         page.wait_for_selector(".o_pivot")
         page.wait_for_timeout(800)
         page.screenshot(path=out / f"history{suffix}.png")

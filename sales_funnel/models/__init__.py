@@ -6,4 +6,4 @@ from . import crm_lead_criterion
 from . import crm_lead_stage_history
 from . import crm_stage_gate_override
 from . import crm_lead
-from . import crm_lead_demo
+from . import sales_funnel_demo

@@ -36,9 +36,7 @@ class CrmLead(models.Model):
         digits=(16, 1),
         help="Days since the opportunity entered its current stage.",
     )
-    stage_history_ids = fields.One2many(
-        "crm.lead.stage.history", "lead_id", string="Stage History"
-    )
+    stage_history_ids = fields.One2many("crm.lead.stage.history", "lead_id")
     gate_override_ids = fields.One2many(
         "crm.stage.gate.override", "lead_id", string="Gate Overrides"
     )
@@ -88,16 +86,19 @@ class CrmLead(models.Model):
     # The probability is the stage's win rate: whatever the path that changes
     # the stage, the active flag (lost/restore) or the tags (PLS fields).
     @api.depends(
-        lambda self: ["stage_id", "stage_id.win_rate", "team_id", "active", "company_id"]
-        + self._pls_get_safe_fields()
+        lambda self: (
+            ["stage_id", "stage_id.win_rate", "team_id", "active", "company_id"]
+            + self._pls_get_safe_fields()
+        )
     )
     def _compute_probabilities(self):
         follows = self.filtered(lambda lead: lead._sales_funnel_follows_stage())
-        super(CrmLead, self - follows)._compute_probabilities()
+        res = super(CrmLead, self - follows)._compute_probabilities()
         for lead in follows:
             rate = lead.stage_id.win_rate if lead.active else 0.0
             lead.automated_probability = rate
             lead.probability = rate
+        return res
 
     def _update_automated_probabilities(self):
         # The PLS cron rewrites probabilities in SQL: put stage-mode ones back.
@@ -162,8 +163,11 @@ class CrmLead(models.Model):
             new_stage = new_stage.browse(vals["stage_id"])
             moved = self.filtered(lambda lead: lead.stage_id != new_stage)
             forward = moved.filtered(
-                lambda lead: not lead.stage_id
-                or lead.stage_id._sales_funnel_rank() < new_stage._sales_funnel_rank()
+                lambda lead: (
+                    not lead.stage_id
+                    or lead.stage_id._sales_funnel_rank()
+                    < new_stage._sales_funnel_rank()
+                )
             )
             if forward and not self._sales_funnel_override():
                 forward._sales_funnel_check_gate(new_stage)
@@ -187,7 +191,9 @@ class CrmLead(models.Model):
         for lead in self:
             old_stage, since, was_active = before[lead.id]
             if lead.id in moved_ids:
-                events.append((lead, lead._sales_funnel_move_event(old_stage), old_stage, since))
+                events.append(
+                    (lead, lead._sales_funnel_move_event(old_stage), old_stage, since)
+                )
             if "active" in vals and bool(vals["active"]) != was_active:
                 if vals["active"]:
                     events.append((lead, "restore", lead.stage_id, None))
@@ -201,7 +207,10 @@ class CrmLead(models.Model):
         """History event of a move from ``old_stage`` to the current stage."""
         if self.stage_id.is_won:
             return "won"
-        if old_stage and old_stage._sales_funnel_rank() > self.stage_id._sales_funnel_rank():
+        if (
+            old_stage
+            and old_stage._sales_funnel_rank() > self.stage_id._sales_funnel_rank()
+        ):
             return "backward"
         return "forward"
 
@@ -216,8 +225,10 @@ class CrmLead(models.Model):
             return
         # Lines are bookkeeping of the system, not something users create.
         Line = self.env["crm.lead.criterion"].sudo().with_context(active_test=False)
-        criteria = self.env["crm.stage.criterion"].sudo().search(
-            [("stage_id", "in", leads.stage_id.ids)]
+        criteria = (
+            self.env["crm.stage.criterion"]
+            .sudo()
+            .search([("stage_id", "in", leads.stage_id.ids)])
         )
         if not criteria:
             return
@@ -246,7 +257,8 @@ class CrmLead(models.Model):
             user = stage.entry_activity_user_id or lead.user_id or self.env.user
             lead.activity_schedule(
                 activity_type_id=stage.entry_activity_type_id.id,
-                summary=stage.entry_activity_summary or stage.entry_activity_type_id.summary,
+                summary=stage.entry_activity_summary
+                or stage.entry_activity_type_id.summary,
                 user_id=user.id,
                 date_deadline=fields.Date.add(
                     fields.Date.context_today(lead), days=stage.entry_activity_days
@@ -262,7 +274,9 @@ class CrmLead(models.Model):
             "res_model": "crm.lead",
             "res_id": self.id,
             "view_mode": "form",
-            "views": [(self.env.ref("sales_funnel.crm_lead_view_form_checklist").id, "form")],
+            "views": [
+                (self.env.ref("sales_funnel.crm_lead_view_form_checklist").id, "form")
+            ],
             "target": "new",
         }
 
@@ -273,7 +287,10 @@ class CrmLead(models.Model):
     def _sales_funnel_override(self):
         override = self.env.context.get(OVERRIDE_CONTEXT_KEY)
         # A recordset cannot come from an RPC payload: only server code bypasses.
-        if isinstance(override, models.BaseModel) and override._name == "crm.stage.gate.override":
+        if (
+            isinstance(override, models.BaseModel)
+            and override._name == "crm.stage.gate.override"
+        ):
             return override
         return self.env["crm.stage.gate.override"]
 
@@ -287,10 +304,10 @@ class CrmLead(models.Model):
         for lead in self:
             from_rank = lead.stage_id._sales_funnel_rank() if lead.stage_id else (0, 0)
             passed_by_lead[lead.id] = stages.filtered(
-                lambda stage, lead=lead, from_rank=from_rank: from_rank
-                <= stage._sales_funnel_rank()
-                < target_rank
-                and stage.team_id in (lead.team_id, self.env["crm.team"])
+                lambda stage, lead=lead, from_rank=from_rank: (
+                    from_rank <= stage._sales_funnel_rank() < target_rank
+                    and stage.team_id in (lead.team_id, self.env["crm.team"])
+                )
             )
         passed = self.env["crm.stage"].union(*passed_by_lead.values())
         if not passed:
@@ -300,7 +317,9 @@ class CrmLead(models.Model):
         )
         done = {
             (lead.id, criterion.id)
-            for lead, criterion in self.env["crm.lead.criterion"].sudo()._read_group(
+            for lead, criterion in self.env["crm.lead.criterion"]
+            .sudo()
+            ._read_group(
                 [
                     ("lead_id", "in", self.ids),
                     ("criterion_id", "in", criteria.ids),
@@ -312,9 +331,12 @@ class CrmLead(models.Model):
         missing = {}
         for lead in self:
             lead_missing = criteria.filtered(
-                lambda criterion, lead=lead: criterion.stage_id in passed_by_lead[lead.id]
-                and criterion.company_id in (lead.company_id, self.env["res.company"])
-                and (lead.id, criterion.id) not in done
+                lambda criterion, lead=lead: (
+                    criterion.stage_id in passed_by_lead[lead.id]
+                    and criterion.company_id
+                    in (lead.company_id, self.env["res.company"])
+                    and (lead.id, criterion.id) not in done
+                )
             )
             if lead_missing:
                 missing[lead.id] = lead_missing
@@ -326,7 +348,9 @@ class CrmLead(models.Model):
             lines.append(f"{stage.name}:")
             lines.extend(
                 f"  • {criterion.name}"
-                for criterion in criteria.filtered(lambda c, stage=stage: c.stage_id == stage)
+                for criterion in criteria.filtered(
+                    lambda c, stage=stage: c.stage_id == stage
+                )
             )
         return "\n".join(lines)
 
@@ -349,7 +373,9 @@ class CrmLead(models.Model):
         message += "\n\n" + self.env._(
             "Tick the criteria on the opportunity's checklist, then move it again."
         )
-        if len(blocked) == 1 and self.env.user.has_group("sales_team.group_sale_manager"):
+        if len(blocked) == 1 and self.env.user.has_group(
+            "sales_team.group_sale_manager"
+        ):
             raise RedirectWarning(
                 message,
                 blocked._sales_funnel_override_action(target_stage),
@@ -392,7 +418,9 @@ class CrmLead(models.Model):
                 "missing_criteria": self._sales_funnel_format_missing(missing),
             }
         )
-        self.with_context(**{OVERRIDE_CONTEXT_KEY: override}).write({"stage_id": stage.id})
+        self.with_context(**{OVERRIDE_CONTEXT_KEY: override}).write(
+            {"stage_id": stage.id}
+        )
         body = Markup("<p>%s</p><p>%s</p>") % (
             self.env._(
                 "Stage gate overridden from %(from_stage)s to %(to_stage)s.",

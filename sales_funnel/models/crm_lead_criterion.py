@@ -13,7 +13,10 @@ class CrmLeadCriterion(models.Model):
         "crm.lead", string="Opportunity", required=True, ondelete="cascade", index=True
     )
     criterion_id = fields.Many2one(
-        "crm.stage.criterion", string="Exit Criterion", required=True, ondelete="restrict"
+        "crm.stage.criterion",
+        string="Exit Criterion",
+        required=True,
+        ondelete="restrict",
     )
     name = fields.Char(related="criterion_id.name")
     guidance = fields.Text(related="criterion_id.guidance")
@@ -25,7 +28,7 @@ class CrmLeadCriterion(models.Model):
     in_current_stage = fields.Boolean(
         compute="_compute_in_current_stage", store=True, index=True
     )
-    done = fields.Boolean(string="Done")
+    done = fields.Boolean()
     done_user_id = fields.Many2one("res.users", string="Ticked By", readonly=True)
     done_date = fields.Datetime(string="Ticked On", readonly=True)
     note = fields.Char()

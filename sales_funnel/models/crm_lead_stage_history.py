@@ -19,7 +19,11 @@ class CrmLeadStageHistory(models.Model):
     _rec_name = "lead_id"
 
     lead_id = fields.Many2one(
-        "crm.lead", string="Opportunity", required=True, ondelete="cascade", readonly=True
+        "crm.lead",
+        string="Opportunity",
+        required=True,
+        ondelete="cascade",
+        readonly=True,
     )
     event = fields.Selection(
         [
@@ -33,11 +37,11 @@ class CrmLeadStageHistory(models.Model):
         required=True,
         readonly=True,
     )
-    from_stage_id = fields.Many2one("crm.stage", string="From Stage", readonly=True)
-    to_stage_id = fields.Many2one("crm.stage", string="To Stage", readonly=True)
+    from_stage_id = fields.Many2one("crm.stage", readonly=True)
+    to_stage_id = fields.Many2one("crm.stage", readonly=True)
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
     user_id = fields.Many2one("res.users", string="Changed By", readonly=True)
-    salesperson_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    salesperson_id = fields.Many2one("res.users", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     company_currency = fields.Many2one(
@@ -47,7 +51,9 @@ class CrmLeadStageHistory(models.Model):
         currency_field="company_currency", readonly=True, aggregator="sum"
     )
     win_rate = fields.Float(
-        string="Win Rate (%)", readonly=True, aggregator="avg",
+        string="Win Rate (%)",
+        readonly=True,
+        aggregator="avg",
         help="Probability of the opportunity right after the event.",
     )
     weighted_revenue = fields.Monetary(
@@ -66,30 +72,42 @@ class CrmLeadStageHistory(models.Model):
     def init(self):
         # Conversion analytics scan by stage and period, per opportunity in order.
         tools.create_index(
-            self.env.cr, "crm_lead_stage_history_lead_date_idx", self._table,
+            self.env.cr,
+            "crm_lead_stage_history_lead_date_idx",
+            self._table,
             ["lead_id", "date"],
         )
         tools.create_index(
-            self.env.cr, "crm_lead_stage_history_to_stage_date_idx", self._table,
+            self.env.cr,
+            "crm_lead_stage_history_to_stage_date_idx",
+            self._table,
             ["to_stage_id", "date"],
         )
         tools.create_index(
-            self.env.cr, "crm_lead_stage_history_company_date_idx", self._table,
+            self.env.cr,
+            "crm_lead_stage_history_company_date_idx",
+            self._table,
             ["company_id", "date"],
         )
         tools.create_index(
-            self.env.cr, "crm_lead_stage_history_salesperson_date_idx", self._table,
+            self.env.cr,
+            "crm_lead_stage_history_salesperson_date_idx",
+            self._table,
             ["salesperson_id", "date"],
         )
 
     @api.model_create_multi
     def create(self, vals_list):
         if self.env.context.get("sales_funnel_history_writer") is not HISTORY_WRITER:
-            raise UserError(self.env._("The stage history is written by the system only."))
+            raise UserError(
+                self.env._("The stage history is written by the system only.")
+            )
         return super().create(vals_list)
 
     def write(self, vals):
-        raise UserError(self.env._("The stage history cannot be changed."))
+        if self.env.context.get("sales_funnel_history_writer") is not HISTORY_WRITER:
+            raise UserError(self.env._("The stage history cannot be changed."))
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):

@@ -30,7 +30,7 @@ class CrmStage(models.Model):
         help="Scheduled automatically when an opportunity enters this stage "
         "(e.g. bring in the solutions team for Development).",
     )
-    entry_activity_summary = fields.Char(string="Entry Activity Summary", translate=True)
+    entry_activity_summary = fields.Char(translate=True)
     entry_activity_user_id = fields.Many2one(
         "res.users",
         string="Assigned To",
@@ -38,7 +38,8 @@ class CrmStage(models.Model):
         help="Who gets the activity. Empty: the opportunity's salesperson.",
     )
     entry_activity_days = fields.Integer(
-        string="Due After (days)", default=2,
+        string="Due After (days)",
+        default=2,
         help="Days after the stage entry the activity is due.",
     )
     criterion_ids = fields.One2many(

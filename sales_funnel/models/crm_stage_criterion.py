@@ -30,16 +30,24 @@ class CrmStageCriterion(models.Model):
     @api.constrains("name")
     def _check_name(self):
         for criterion in self:
-            if not (criterion.name or "").strip():
-                raise ValidationError(
-                    self.env._(
-                        "Every exit criterion of stage “%(stage)s” needs a name.",
-                        stage=criterion.stage_id.name,
-                    )
+            self._check_name_given(criterion.name, criterion.stage_id)
+
+    def _check_name_given(self, name, stage):
+        if not (name or "").strip():
+            raise ValidationError(
+                self.env._(
+                    "Every exit criterion of stage “%(stage)s” needs a name.",
+                    stage=stage.name,
                 )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            # Before the database's NOT NULL, so the user reads why.
+            if "name" not in vals or not vals["name"]:
+                stage = self.env["crm.stage"].browse(vals.get("stage_id"))
+                self._check_name_given(vals.get("name"), stage)
         criteria = super().create(vals_list)
         criteria._materialize_checklists()
         return criteria
@@ -52,8 +60,12 @@ class CrmStageCriterion(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_ticked(self):
-        ticked = self.env["crm.lead.criterion"].sudo().search_count(
-            [("criterion_id", "in", self.ids), ("done", "=", True)], limit=1
+        ticked = (
+            self.env["crm.lead.criterion"]
+            .sudo()
+            .search_count(
+                [("criterion_id", "in", self.ids), ("done", "=", True)], limit=1
+            )
         )
         if ticked:
             raise UserError(

@@ -12,14 +12,21 @@ class CrmStageGateOverride(models.Model):
     _check_company_auto = True
 
     lead_id = fields.Many2one(
-        "crm.lead", string="Opportunity", required=True, ondelete="cascade",
-        readonly=True, index=True,
+        "crm.lead",
+        string="Opportunity",
+        required=True,
+        ondelete="cascade",
+        readonly=True,
+        index=True,
     )
     company_id = fields.Many2one(related="lead_id.company_id", store=True)
-    from_stage_id = fields.Many2one("crm.stage", string="From Stage", readonly=True)
-    to_stage_id = fields.Many2one("crm.stage", string="To Stage", readonly=True)
+    from_stage_id = fields.Many2one("crm.stage", readonly=True)
+    to_stage_id = fields.Many2one("crm.stage", readonly=True)
     user_id = fields.Many2one(
-        "res.users", string="Approved By", required=True, readonly=True,
+        "res.users",
+        string="Approved By",
+        required=True,
+        readonly=True,
         default=lambda self: self.env.user,
     )
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
@@ -28,9 +35,11 @@ class CrmStageGateOverride(models.Model):
         "crm.stage.criterion", string="Missing Criteria", readonly=True
     )
     # The criteria may be renamed later: keep the text the manager overrode.
-    missing_criteria = fields.Text(string="Missing Criteria (as overridden)", readonly=True)
+    missing_criteria = fields.Text(
+        string="Missing Criteria (as overridden)", readonly=True
+    )
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
         raise UserError(self.env._("A stage gate override cannot be changed."))
 
     @api.ondelete(at_uninstall=False)

@@ -1,4 +1,3 @@
 from . import test_funnel
 from . import test_stage_entry_activity
 from . import test_ui
-

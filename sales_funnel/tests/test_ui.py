@@ -43,7 +43,9 @@ class TestSalesFunnelUi(HttpCase):
         )
         self.assertEqual(self.lead.stage_id, self.development)
         self.assertEqual(
-            self.lead.stage_history_ids.filtered(lambda h: h.event == "forward").to_stage_id,
+            self.lead.stage_history_ids.filtered(
+                lambda h: h.event == "forward"
+            ).to_stage_id,
             self.development,
         )
         ticks = self.lead.criterion_ids.filtered("done")

@@ -27,37 +27,50 @@ DEMO_OUTCOMES = (
 FUNNEL = ["verification", "development", "proposal", "closing"]
 
 
-class CrmLead(models.Model):
-    _inherit = "crm.lead"
+class SalesFunnelDemo(models.AbstractModel):
+    """Builds the demo funnel (called from demo/sales_funnel_demo.xml)."""
+
+    _name = "sales_funnel.demo"
+    _description = "Sales Funnel Demo Data"
 
     @api.model
-    def _sales_funnel_demo_generate(self):
+    def _generate(self):
         """A six-month story: every opportunity walks the real gate as its
         salesperson, then its history is spread back in time."""
         rng = random.Random(2026)
         ref = self.env.ref
         stages = {key: ref(f"sales_funnel.crm_stage_{key}") for key in FUNNEL + ["won"]}
         teams = [ref("sales_funnel.team_east"), ref("sales_funnel.team_south")]
-        partners = self.env["res.partner"].browse(
-            self.env["ir.model.data"]
-            .search([("module", "=", "sales_funnel"), ("model", "=", "res.partner")])
-            .mapped("res_id")
-        ).filtered("is_company")
+        partners = (
+            self.env["res.partner"]
+            .browse(
+                self.env["ir.model.data"]
+                .search(
+                    [("module", "=", "sales_funnel"), ("model", "=", "res.partner")]
+                )
+                .mapped("res_id")
+            )
+            .filtered("is_company")
+        )
         reasons = self.env["crm.lost.reason"].search([], limit=4, order="id desc")
         outcomes = DEMO_OUTCOMES[:]
         rng.shuffle(outcomes)
         timelines = {}
         for index, outcome in enumerate(outcomes):
             team = teams[index % 2]
-            user = rng.choice(team.member_ids.filtered(lambda u: u != team.user_id))
-            lead = self._sales_funnel_demo_walk(
+            user = rng.choice(team.member_ids - team.user_id)
+            lead = self._walk(
                 rng, index, outcome, user, team, rng.choice(partners), stages, reasons
             )
-            timelines[lead] = self._sales_funnel_demo_spread(rng, lead, outcome)
-        self._sales_funnel_demo_backdate(rng, timelines)
+            timelines[lead] = self._spread(rng, lead, outcome)
+        self._backdate(rng, timelines)
 
-    def _sales_funnel_demo_walk(self, rng, index, outcome, user, team, partner, stages, reasons):
-        Lead = self.with_user(user).with_context(mail_create_nolog=True, tracking_disable=True)
+    def _walk(self, rng, index, outcome, user, team, partner, stages, reasons):
+        Lead = (
+            self.env["crm.lead"]
+            .with_user(user)
+            .with_context(mail_create_nolog=True, tracking_disable=True)
+        )
         project = DEMO_PROJECTS[index % len(DEMO_PROJECTS)]
         lead = Lead.create(
             {
@@ -79,7 +92,8 @@ class CrmLead(models.Model):
                 manager = team.user_id
                 lead.with_user(manager)._sales_funnel_override_move(
                     stages[FUNNEL[step + 1]],
-                    "Strategic account: the group headquarters already approved the budget.",
+                    "Strategic account: the group headquarters already approved "
+                    "the budget.",
                 )
                 continue
             lead.current_criterion_ids.filtered("required").write({"done": True})
@@ -99,14 +113,16 @@ class CrmLead(models.Model):
             lines[: rng.randrange(0, len(lines))].write({"done": True})
         return lead
 
-    def _sales_funnel_demo_spread(self, rng, lead, outcome):
+    def _spread(self, rng, lead, outcome):
         """Dates for the lead's history rows, oldest first, ending before now."""
         now = self.env.cr.now()
         rows = lead.stage_history_ids.sorted("id")
         gaps = [rng.uniform(3, 25) for _row in rows[1:]]
         if outcome in ("won", "lost"):
             # Closed somewhere in the last six months.
-            start = now - timedelta(days=rng.randrange(30, 180), hours=rng.randrange(0, 9))
+            start = now - timedelta(
+                days=rng.randrange(30, 180), hours=rng.randrange(0, 9)
+            )
             budget = (now - start).total_seconds() / 86400 - rng.uniform(1, 20)
             scale = min(1.0, budget / sum(gaps)) if gaps else 1.0
         else:
@@ -117,9 +133,9 @@ class CrmLead(models.Model):
         dates = [start]
         for gap in gaps:
             dates.append(dates[-1] + timedelta(days=gap * scale))
-        return list(zip(rows, dates))
+        return list(zip(rows, dates, strict=True))
 
-    def _sales_funnel_demo_backdate(self, rng, timelines):
+    def _backdate(self, rng, timelines):
         # History rows refuse ORM writes by design: the demo rewrites time in SQL.
         cr = self.env.cr
         now = cr.now()
@@ -131,8 +147,8 @@ class CrmLead(models.Model):
                 if row.event == "restore":
                     days = 0.0
                 cr.execute(
-                    "UPDATE crm_lead_stage_history SET date = %s, days_in_previous_stage = %s"
-                    " WHERE id = %s",
+                    "UPDATE crm_lead_stage_history"
+                    " SET date = %s, days_in_previous_stage = %s WHERE id = %s",
                     (date, days, row.id),
                 )
                 if row.override_id:
@@ -156,7 +172,9 @@ class CrmLead(models.Model):
                     "first": first,
                     "last": last,
                     "closed": closed,
-                    "deadline": (last if closed else now + timedelta(days=rng.randrange(15, 150))).date(),
+                    "deadline": (
+                        last if closed else now + timedelta(days=rng.randrange(15, 150))
+                    ).date(),
                     "id": lead.id,
                 },
             )
@@ -167,11 +185,13 @@ class CrmLead(models.Model):
                 UPDATE crm_lead_criterion line
                    SET done_date = COALESCE(
                            (SELECT MIN(h.date) FROM crm_lead_stage_history h
-                             WHERE h.lead_id = line.lead_id AND h.from_stage_id = line.stage_id)
+                             WHERE h.lead_id = line.lead_id
+                               AND h.from_stage_id = line.stage_id)
                            - interval '5 hours',
                            (SELECT MAX(h.date) + (%(now)s - MAX(h.date)) / 2
                               FROM crm_lead_stage_history h
-                             WHERE h.lead_id = line.lead_id AND h.to_stage_id = line.stage_id),
+                             WHERE h.lead_id = line.lead_id
+                               AND h.to_stage_id = line.stage_id),
                            %(now)s)
                  WHERE line.lead_id = %(id)s AND line.done
                 """,
