@@ -454,7 +454,8 @@ class CrmLead(models.Model):
                     "event": event,
                     "from_stage_id": from_stage.id,
                     "to_stage_id": lead.stage_id.id,
-                    "date": now,
+                    # A creation is dated when the opportunity entered its stage.
+                    "date": (event == "create" and lead.date_last_stage_update) or now,
                     "user_id": self.env.uid,
                     "salesperson_id": lead.user_id.id,
                     "team_id": lead.team_id.id,

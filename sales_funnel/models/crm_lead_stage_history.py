@@ -70,31 +70,19 @@ class CrmLeadStageHistory(models.Model):
     )
 
     def init(self):
-        # Conversion analytics scan by stage and period, per opportunity in order.
-        tools.create_index(
-            self.env.cr,
-            "crm_lead_stage_history_lead_date_idx",
-            self._table,
+        # Conversion analytics scan by stage, period, person and opportunity.
+        for columns in (
             ["lead_id", "date"],
-        )
-        tools.create_index(
-            self.env.cr,
-            "crm_lead_stage_history_to_stage_date_idx",
-            self._table,
             ["to_stage_id", "date"],
-        )
-        tools.create_index(
-            self.env.cr,
-            "crm_lead_stage_history_company_date_idx",
-            self._table,
             ["company_id", "date"],
-        )
-        tools.create_index(
-            self.env.cr,
-            "crm_lead_stage_history_salesperson_date_idx",
-            self._table,
             ["salesperson_id", "date"],
-        )
+        ):
+            tools.create_index(
+                self.env.cr,
+                f"{self._table}_{columns[0]}_date_idx",
+                self._table,
+                columns,
+            )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -1,0 +1,115 @@
+"""A scratch install with demo data works: ``bin/serve-demo --init-only``.
+
+Creates the database named by SALES_FUNNEL_SCRATCH_DB (default
+sales_funnel_scratch), checks the funnel, its demo opportunities, their
+history and the zh_CN language with plain SQL, and drops it again.
+"""
+
+import os
+import subprocess
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+STAGES = ["verification", "development", "proposal", "closing", "won"]
+
+pytestmark = pytest.mark.slow
+
+
+def _drop(python, name):
+    subprocess.run(
+        [python, "bin/_sf.py", "db-drop", name, "--data-dir", "var/data"],
+        cwd=REPO,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture(scope="module")
+def scratch_db(python):
+    name = os.environ.get("SALES_FUNNEL_SCRATCH_DB", "sales_funnel_scratch")
+    _drop(python, name)
+    result = subprocess.run(
+        ["bin/serve-demo", "--init-only", "--db", name],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    try:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "admin / admin" in result.stdout
+        conn = psycopg2.connect(dbname=name)
+        try:
+            yield conn.cursor()
+        finally:
+            conn.close()
+    finally:
+        _drop(python, name)
+
+
+@pytest.fixture(scope="module")
+def stage_ids(scratch_db):
+    scratch_db.execute(
+        "SELECT name, res_id FROM ir_model_data"
+        " WHERE module = 'sales_funnel' AND model = 'crm.stage' AND name IN %s",
+        [tuple(f"crm_stage_{stage}" for stage in STAGES)],
+    )
+    ids = {name.removeprefix("crm_stage_"): res_id for name, res_id in scratch_db}
+    assert sorted(ids) == sorted(STAGES), "funnel stages are missing"
+    return ids
+
+
+def test_funnel_stages_in_order(scratch_db, stage_ids):
+    scratch_db.execute(
+        "SELECT id, win_rate FROM crm_stage WHERE id IN %s ORDER BY sequence, id",
+        [tuple(stage_ids.values())],
+    )
+    rows = scratch_db.fetchall()
+    assert [row[0] for row in rows] == [stage_ids[stage] for stage in STAGES]
+    assert [row[1] for row in rows] == [10, 30, 50, 80, 100]
+
+
+def test_demo_opportunities_fill_the_funnel(scratch_db, stage_ids):
+    scratch_db.execute(
+        "SELECT stage_id, active, count(*) FROM crm_lead"
+        " WHERE type = 'opportunity' AND stage_id IN %s GROUP BY stage_id, active",
+        [tuple(stage_ids.values())],
+    )
+    counts = {(stage, active): count for stage, active, count in scratch_db}
+    total = sum(counts.values())
+    assert total >= 40, f"only {total} opportunities in the funnel stages"
+    open_stages = {
+        stage for (stage, active) in counts if active and stage != stage_ids["won"]
+    }
+    assert len(open_stages) >= 3, "open opportunities should span several stages"
+    won = sum(n for (stage, active), n in counts.items() if stage == stage_ids["won"])
+    lost = sum(n for (_stage, active), n in counts.items() if not active)
+    assert won >= 1, "no won opportunity"
+    assert lost >= 1, "no lost opportunity"
+
+
+def test_every_open_opportunity_has_history(scratch_db, stage_ids):
+    scratch_db.execute(
+        "SELECT lead.id FROM crm_lead lead"
+        " WHERE lead.type = 'opportunity' AND lead.active AND lead.stage_id IN %s"
+        " AND NOT EXISTS (SELECT 1 FROM crm_lead_stage_history history"
+        "                  WHERE history.lead_id = lead.id)",
+        [tuple(stage_ids.values())],
+    )
+    without = [row[0] for row in scratch_db]
+    assert not without, f"opportunities without stage history: {without}"
+
+
+def test_chinese_is_installed(scratch_db, stage_ids):
+    scratch_db.execute("SELECT active FROM res_lang WHERE code = 'zh_CN'")
+    assert scratch_db.fetchone() == (True,)
+    scratch_db.execute(
+        "SELECT name->>'zh_CN' FROM crm_stage WHERE id = %s",
+        [stage_ids["verification"]],
+    )
+    assert scratch_db.fetchone()[0] == "验证"
