@@ -15,6 +15,7 @@
         "security/ir.model.access.csv",
         "data/crm_stage_data.xml",
         "data/crm_stage_criterion_data.xml",
+        "data/ir_cron_data.xml",
         "wizards/crm_stage_gate_override_wizard_views.xml",
         "views/crm_stage_views.xml",
         "views/crm_stage_criterion_views.xml",

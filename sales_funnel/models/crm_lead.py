@@ -36,6 +36,12 @@ class CrmLead(models.Model):
         digits=(16, 1),
         help="Days since the opportunity entered its current stage.",
     )
+    is_stuck = fields.Boolean(
+        string="Stuck",
+        compute="_compute_is_stuck",
+        search="_search_is_stuck",
+        help="Longer in its stage than the stage allows, with no activity planned.",
+    )
     stage_history_ids = fields.One2many("crm.lead.stage.history", "lead_id")
     gate_override_ids = fields.One2many(
         "crm.stage.gate.override", "lead_id", string="Gate Overrides"
@@ -82,6 +88,62 @@ class CrmLead(models.Model):
         for lead in self:
             since = lead.date_last_stage_update or lead.create_date or now
             lead.days_in_stage = (now - since).total_seconds() / 86400
+
+    def _stuck_lead_ids(self, lead_ids=None):
+        """Open opportunities past their stage's maximum days, with no activity
+        that is still due (a planned, not overdue activity means someone is on it)."""
+        query = """
+            SELECT lead.id
+              FROM crm_lead lead
+              JOIN crm_stage stage ON stage.id = lead.stage_id
+             WHERE lead.active AND stage.is_won IS NOT TRUE
+               AND stage.max_days_in_stage > 0
+               AND lead.date_last_stage_update
+                   < %(now)s - make_interval(days => stage.max_days_in_stage)
+               AND NOT EXISTS (
+                   SELECT 1 FROM mail_activity activity
+                    WHERE activity.res_model = 'crm.lead'
+                      AND activity.res_id = lead.id
+                      AND activity.date_deadline >= %(today)s)
+        """
+        params = {
+            "now": fields.Datetime.now(),
+            "today": fields.Date.context_today(self),
+        }
+        if lead_ids is not None:
+            query += " AND lead.id IN %(ids)s"
+            params["ids"] = tuple(lead_ids) or (0,)
+        self.env.flush_all()
+        self.env.cr.execute(query, params)
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    @api.depends("stage_id", "date_last_stage_update", "activity_ids.date_deadline")
+    def _compute_is_stuck(self):
+        stuck = self._stuck_lead_ids(self.ids)
+        for lead in self:
+            lead.is_stuck = lead.id in stuck
+
+    def _search_is_stuck(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on “Stuck”."))
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", list(self._stuck_lead_ids()))]
+
+    @api.model
+    def _cron_remind_stuck_opportunities(self):
+        """Give each stuck opportunity's owner a to-do (then it is worked on)."""
+        for lead in self.search([("is_stuck", "=", True)]):
+            lead.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._(
+                    "Stuck in %(stage)s for %(days)s days: move it on or plan the "
+                    "next step",
+                    stage=lead.stage_id.name,
+                    days=int(lead.days_in_stage),
+                ),
+                user_id=(lead.user_id or self.env.user).id,
+                date_deadline=fields.Date.add(fields.Date.context_today(lead), days=2),
+            )
 
     # The probability is the stage's win rate: whatever the path that changes
     # the stage, the active flag (lost/restore) or the tags (PLS fields).

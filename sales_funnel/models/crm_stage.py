@@ -42,6 +42,11 @@ class CrmStage(models.Model):
         default=2,
         help="Days after the stage entry the activity is due.",
     )
+    max_days_in_stage = fields.Integer(
+        string="Maximum Days in Stage",
+        help="An open opportunity longer in this stage is stuck (停留时间过长), unless "
+        "an activity is planned and not overdue. 0: no limit.",
+    )
     criterion_ids = fields.One2many(
         "crm.stage.criterion", "stage_id", string="Exit Criteria"
     )
