@@ -113,7 +113,11 @@ class CrmLead(models.Model):
         if lead_ids is not None:
             query += " AND lead.id IN %(ids)s"
             params["ids"] = tuple(lead_ids) or (0,)
-        self.env.flush_all()
+        self.env["crm.lead"].flush_model(
+            ["active", "stage_id", "date_last_stage_update"]
+        )
+        self.env["crm.stage"].flush_model(["is_won", "max_days_in_stage"])
+        self.env["mail.activity"].flush_model(["res_model", "res_id", "date_deadline"])
         self.env.cr.execute(query, params)
         return {row[0] for row in self.env.cr.fetchall()}
 
