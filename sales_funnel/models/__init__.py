@@ -5,5 +5,12 @@ from . import crm_stage_criterion
 from . import crm_lead_criterion
 from . import crm_lead_stage_history
 from . import crm_stage_gate_override
+from . import product_category
 from . import crm_lead
+from . import crm_lead_line
+from . import crm_lead_handoff
+from . import crm_lead_handoff_attempt
+from . import sales_funnel_order_endpoint
+from . import sale_order
+from . import contract_contract
 from . import sales_funnel_demo

@@ -46,6 +46,7 @@ class CrmLead(models.Model):
     gate_override_ids = fields.One2many(
         "crm.stage.gate.override", "lead_id", string="Gate Overrides"
     )
+    line_ids = fields.One2many("crm.lead.line", "lead_id", string="Products", copy=True)
 
     # ------------------------------------------------------------------
     # Computes
@@ -279,6 +280,27 @@ class CrmLead(models.Model):
         ):
             return "backward"
         return "forward"
+
+    # ------------------------------------------------------------------
+    # Product lines
+    # ------------------------------------------------------------------
+
+    def _sales_funnel_revenue_from_lines(self):
+        """An opportunity with lines is worth its lines, accessories excluded."""
+        leads = self.filtered("line_ids")
+        if not leads:
+            return
+        totals = dict(
+            self.env["crm.lead.line"]._read_group(
+                [("lead_id", "in", leads.ids), ("is_accessory", "=", False)],
+                ["lead_id"],
+                ["price_subtotal:sum"],
+            )
+        )
+        for lead in leads:
+            total = totals.get(lead, 0.0)
+            if lead.company_currency.compare_amounts(total, lead.expected_revenue):
+                lead.expected_revenue = total
 
     # ------------------------------------------------------------------
     # Checklist

@@ -8,3 +8,17 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.sales_funnel_probability_mode",
         readonly=False,
     )
+    sales_funnel_handoff_confirm_order = fields.Boolean(
+        related="company_id.sales_funnel_handoff_confirm_order", readonly=False
+    )
+    sales_funnel_order_endpoint_url = fields.Char(
+        related="company_id.sales_funnel_order_endpoint_url", readonly=False
+    )
+    sales_funnel_order_endpoint_token = fields.Char(
+        related="company_id.sales_funnel_order_endpoint_token",
+        readonly=False,
+        groups="base.group_system",
+    )
+    sales_funnel_order_endpoint_timeout = fields.Integer(
+        related="company_id.sales_funnel_order_endpoint_timeout", readonly=False
+    )

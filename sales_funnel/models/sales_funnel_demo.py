@@ -1,7 +1,7 @@
 import random
 from datetime import timedelta
 
-from odoo import api, models
+from odoo import Command, api, models
 
 DEMO_PROJECTS = [
     "Substation retrofit 变电站改造",
@@ -51,7 +51,7 @@ class SalesFunnelDemo(models.AbstractModel):
                 .mapped("res_id")
             )
             .filtered("is_company")
-        )
+        ) - ref("sales_funnel.partner_ningbo_port_twin")
         reasons = self.env["crm.lost.reason"].search([], limit=4, order="id desc")
         outcomes = DEMO_OUTCOMES[:]
         rng.shuffle(outcomes)
@@ -63,7 +63,72 @@ class SalesFunnelDemo(models.AbstractModel):
                 rng, index, outcome, user, team, rng.choice(partners), stages, reasons
             )
             timelines[lead] = self._spread(rng, lead, outcome)
+        won = [lead for lead in timelines if lead.stage_id.is_won]
+        self._add_lines(rng, won)
         self._backdate(rng, timelines)
+        self._handoff_story(won)
+
+    def _add_lines(self, rng, leads):
+        """Product lines of the won deals: main products, services, accessories."""
+        ref = self.env.ref
+        mains = [
+            ref("sales_funnel.product_switchgear"),
+            ref("sales_funnel.product_smart_meter"),
+            ref("sales_funnel.product_led"),
+        ]
+        for index, lead in enumerate(leads):
+            main = mains[index % len(mains)]
+            quantity = max(1, round(lead.expected_revenue * 0.8 / main.list_price))
+            lines = [
+                Command.create({"product_id": main.id, "quantity": quantity}),
+                Command.create(
+                    {
+                        "product_id": ref("sales_funnel.product_cable_kit").id,
+                        "quantity": rng.randrange(5, 40),
+                    }
+                ),
+            ]
+            if index % 2:
+                lines.append(
+                    Command.create(
+                        {
+                            "product_id": ref("sales_funnel.product_maintenance").id,
+                            "line_type": "recurring",
+                            "recurring_rule_type": "yearly",
+                        }
+                    )
+                )
+            lead.line_ids = lines
+
+    def _handoff_story(self, won):
+        """The secretary's list: won deals in every integration status."""
+        ref = self.env.ref
+        won = sorted(won, key=lambda lead: lead.date_closed)
+        duplicate, no_lines, cancelled, quotation, untouched = won[:5]
+        duplicate.partner_id = ref("sales_funnel.partner_ningbo_port")
+        no_lines.line_ids = [Command.clear()]
+        # Won before the hand-off was switched on: waits for "Transmit Now".
+        untouched.handoff_queued = False
+        secretary = ref("sales_funnel.user_wu_fang")
+        company = self.env.company
+        company.sales_funnel_handoff_confirm_order = False
+        quotation.with_user(secretary).action_handoff()
+        company.sales_funnel_handoff_confirm_order = True
+        queued = self.env["crm.lead"].browse(
+            [lead.id for lead in won if lead.handoff_queued]
+        )
+        queued.with_user(secretary).action_handoff()
+        cancelled.handoff_order_id._action_cancel()
+        # Orders carry the date the deal was won.
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            UPDATE sale_order o SET date_order = l.date_closed
+              FROM crm_lead l
+             WHERE o.sales_funnel_handoff_lead_id = l.id
+            """
+        )
+        self.env.invalidate_all()
 
     def _walk(self, rng, index, outcome, user, team, partner, stages, reasons):
         Lead = (

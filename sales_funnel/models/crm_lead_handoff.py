@@ -1,0 +1,534 @@
+"""Hand-off of won opportunities to sales orders and OCA contracts.
+
+Every attempt runs in a savepoint: it either creates all its documents or none,
+and is logged whatever its outcome. One order and at most one contract per
+opportunity are enforced by unique constraints on the documents themselves.
+"""
+
+import logging
+
+import psycopg2
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL, mute_logger
+
+_logger = logging.getLogger(__name__)
+
+HANDOFF_STATUSES = [
+    ("-1", "-1 Transmission failed"),
+    ("0", "0 Not transmitted"),
+    ("1", "1 Transmitted"),
+    ("2", "2 Contract number generated"),
+    ("3", "3 Order cancelled"),
+]
+# Statuses from which a (re)transmission may start.
+HANDOFF_RETRYABLE = ("0", "-1")
+
+# contract.line recurrences, as relativedelta steps of one interval.
+RECURRENCE_STEP = {
+    "daily": relativedelta(days=1),
+    "weekly": relativedelta(weeks=1),
+    "monthly": relativedelta(months=1),
+    "quarterly": relativedelta(months=3),
+    "semesterly": relativedelta(months=6),
+    "yearly": relativedelta(years=1),
+}
+
+
+class HandoffError(Exception):
+    """A deal that cannot be handed off; the message says what to fix."""
+
+
+# The hand-off is its own concern, kept apart from the gate in crm_lead.py.
+class CrmLead(models.Model):
+    _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
+
+    stage_is_won = fields.Boolean(related="stage_id.is_won", string="In Won Stage")
+    handoff_status = fields.Selection(
+        HANDOFF_STATUSES,
+        string="Integration Status",
+        default="0",
+        required=True,
+        copy=False,
+        readonly=True,
+        tracking=True,
+        index=True,
+        help="Where the won deal stands in the order and contract documents.",
+    )
+    handoff_message = fields.Char(
+        string="Transmission Message", copy=False, readonly=True
+    )
+    handoff_queued = fields.Boolean(
+        string="Hand-off Queued",
+        copy=False,
+        readonly=True,
+        help="Won and waiting for the scheduled hand-off job.",
+    )
+    handoff_last_attempt = fields.Datetime(
+        string="Last Hand-off Attempt", copy=False, readonly=True
+    )
+    handoff_order_ids = fields.One2many(
+        "sale.order", "sales_funnel_handoff_lead_id", string="Hand-off Orders"
+    )
+    handoff_contract_ids = fields.One2many(
+        "contract.contract",
+        "sales_funnel_handoff_lead_id",
+        string="Hand-off Contracts",
+    )
+    handoff_order_id = fields.Many2one(
+        "sale.order",
+        string="Sales Order",
+        compute="_compute_handoff_documents",
+        store=True,
+    )
+    handoff_contract_id = fields.Many2one(
+        "contract.contract",
+        string="Contract",
+        compute="_compute_handoff_documents",
+        store=True,
+    )
+    handoff_contract_number = fields.Char(
+        string="Contract Number", copy=False, readonly=True
+    )
+    handoff_attempt_ids = fields.One2many(
+        "crm.lead.handoff.attempt", "lead_id", string="Hand-off Attempts"
+    )
+
+    @api.depends("handoff_order_ids", "handoff_contract_ids")
+    def _compute_handoff_documents(self):
+        for lead in self:
+            lead.handoff_order_id = lead.handoff_order_ids[:1]
+            lead.handoff_contract_id = lead.handoff_contract_ids[:1]
+
+    # ------------------------------------------------------------------
+    # Queueing: winning a deal (by any path) queues its hand-off
+    # ------------------------------------------------------------------
+
+    def _sales_funnel_is_won(self):
+        return self.active and self.stage_id.is_won
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        leads.filtered(lambda lead: lead._sales_funnel_is_won())._handoff_queue()
+        return leads
+
+    def write(self, vals):
+        if "stage_id" not in vals and "active" not in vals:
+            return super().write(vals)
+        was_won = {lead.id: lead._sales_funnel_is_won() for lead in self}
+        res = super().write(vals)
+        won = self.filtered(lambda lead: lead._sales_funnel_is_won())
+        (won.filtered(lambda lead: not was_won[lead.id]))._handoff_queue()
+        reopened = (self - won).filtered(lambda lead: was_won[lead.id])
+        reopened.filtered("handoff_order_id")._handoff_warn_reopened()
+        return res
+
+    def _handoff_queue(self):
+        pending = self.filtered(
+            lambda lead: (
+                lead.type == "opportunity"
+                and lead.handoff_status in HANDOFF_RETRYABLE
+                and not lead.handoff_queued
+            )
+        )
+        if pending:
+            pending.write({"handoff_queued": True})
+            self.env.ref("sales_funnel.ir_cron_sales_funnel_handoff").sudo()._trigger()
+
+    def _handoff_warn_reopened(self):
+        for lead in self:
+            lead.message_post(
+                body=self.env._(
+                    "This deal was reopened after its hand-off. Its sales order "
+                    "%(order)s and contract %(contract)s are kept: cancel them in "
+                    "Sales if the deal is really off.",
+                    order=lead.handoff_order_id.name,
+                    contract=lead.handoff_contract_number or "-",
+                ),
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def _handoff_check_rights(self):
+        if self.env.su or self.env.user.has_group("sales_funnel.group_sales_secretary"):
+            return
+        raise AccessError(
+            self.env._(
+                "Only the sales secretary or a sales manager can transmit or retry "
+                "the hand-off of won deals."
+            )
+        )
+
+    def action_handoff(self):
+        """Transmit now / Retry (form button and bulk action of the hand-off list)."""
+        self._handoff_check_rights()
+        todo = self.filtered(
+            lambda lead: (
+                lead._sales_funnel_is_won() and lead.handoff_status in HANDOFF_RETRYABLE
+            )
+        )
+        if not todo:
+            raise UserError(
+                self.env._(
+                    "Nothing to transmit: only won opportunities that were not "
+                    "transmitted yet, or whose transmission failed, can be sent."
+                )
+            )
+        outcomes = [lead._handoff_run() for lead in todo]
+        failed = todo.filtered(lambda lead: lead.handoff_status == "-1")
+        busy = outcomes.count(False)
+        done = len(todo) - len(failed) - busy
+        message = self.env._(
+            "%(done)s of %(total)s deal(s) handed off.",
+            done=done,
+            total=len(todo),
+        )
+        if failed:
+            message += " " + self.env._(
+                "%(count)s failed: %(reason)s",
+                count=len(failed),
+                reason=failed[0].handoff_message,
+            )
+        if busy:
+            message += " " + self.env._(
+                "%(count)s deal(s) are being handed off by someone else right now.",
+                count=busy,
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Hand-off"),
+                "message": message,
+                "type": "danger" if failed else ("warning" if busy else "success"),
+                "sticky": bool(failed),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_view_handoff_order(self):
+        self.ensure_one()
+        return self.handoff_order_id._get_formview_action()
+
+    def action_view_handoff_contract(self):
+        self.ensure_one()
+        return self.handoff_contract_id._get_formview_action()
+
+    @api.model
+    def _cron_sales_funnel_handoff(self, limit=100):
+        for lead in self.search([("handoff_queued", "=", True)], limit=limit):
+            lead._handoff_run()
+
+    # ------------------------------------------------------------------
+    # The attempt
+    # ------------------------------------------------------------------
+
+    def _handoff_lock(self):
+        """Lock the opportunity for this attempt; False if someone else has it."""
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM crm_lead WHERE id = %s FOR UPDATE NOWAIT",
+                        self.id,
+                    )
+                )
+        except (psycopg2.errors.LockNotAvailable, psycopg2.errors.SerializationFailure):
+            return False
+        return True
+
+    def _handoff_run(self):
+        """One logged attempt. Returns False when another attempt holds the deal."""
+        self.ensure_one()
+        if not self._handoff_lock():
+            return False
+        self.invalidate_recordset()
+        if not (
+            self._sales_funnel_is_won() and self.handoff_status in HANDOFF_RETRYABLE
+        ):
+            # Done meanwhile by another attempt, or reopened: nothing to send.
+            if self.handoff_queued:
+                self.handoff_queued = False
+            return True
+        try:
+            with self.env.cr.savepoint():
+                self._handoff_transmit()
+                status, message = self._handoff_document_status(), "success"
+        except HandoffError as error:
+            status, message = "-1", str(error)
+        except (UserError, ValidationError, AccessError) as error:
+            status, message = (
+                "-1",
+                self.env._(
+                    "The order or contract module refused the deal: %(error)s",
+                    error=error.args[0],
+                ),
+            )
+        except psycopg2.OperationalError:
+            raise  # concurrency: let Odoo retry the whole request
+        except Exception as error:  # noqa: BLE001 - any failure must be recorded
+            _logger.exception("Hand-off of opportunity %s failed", self.id)
+            status, message = (
+                "-1",
+                self.env._(
+                    "Unexpected error from the order or contract module: %(error)s",
+                    error=str(error),
+                ),
+            )
+        self._handoff_record(status, message)
+        return True
+
+    def _handoff_record(self, status, message):
+        now = fields.Datetime.now()
+        self.write(
+            {
+                "handoff_status": status,
+                "handoff_message": message,
+                "handoff_queued": False,
+                "handoff_last_attempt": now,
+            }
+        )
+        self.env["crm.lead.handoff.attempt"].sudo().create(
+            {
+                "lead_id": self.id,
+                "date": now,
+                "user_id": self.env.uid,
+                "status": status,
+                "message": message,
+                "order_id": self.handoff_order_id.id,
+                "contract_id": self.handoff_contract_id.id,
+            }
+        )
+
+    def _handoff_document_status(self):
+        """Integration status as the documents say it."""
+        order = self.handoff_order_id
+        if not order:
+            return "0"
+        if order.state == "cancel":
+            return "3"
+        if order.state == "sale" and self.handoff_contract_number:
+            return "2"
+        return "1"
+
+    def _handoff_transmit(self):
+        self._handoff_check_data()
+        # The integration acts for the company: the secretary or the job creates
+        # documents (orders, contracts) that their own groups may not create.
+        lead = self.sudo().with_company(self.company_id)
+        order = lead.env["sale.order"].create(lead._prepare_sale_order_vals())
+        if lead.company_id.sales_funnel_handoff_confirm_order:
+            order.action_confirm()  # sale.order creates the contract on confirmation
+        endpoint = lead.company_id.sales_funnel_order_endpoint_url
+        if endpoint:
+            answer = lead.env["sales_funnel.order.endpoint"]._post_deal(lead, order)
+            if answer.get("contract_number"):
+                lead.handoff_contract_id.code = answer["contract_number"]
+                lead.handoff_contract_number = answer["contract_number"]
+            elif order.state == "sale":
+                # The order system has not numbered the contract yet.
+                lead.handoff_contract_number = False
+
+    def _handoff_check_data(self):
+        """Refuse what the order system would refuse, with what to fix."""
+        if not self.partner_id:
+            raise HandoffError(
+                self.env._(
+                    "Missing customer: set the customer (its registered business "
+                    "name) on the opportunity, then retry."
+                )
+            )
+        customer = self.partner_id.commercial_partner_id
+        # Registered names are compared as people type them: case and spaces aside.
+        self.env["res.partner"].flush_model(
+            ["name", "parent_id", "company_id", "active"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """SELECT id FROM res_partner
+                    WHERE id != %(id)s AND parent_id IS NULL AND active
+                      AND lower(trim(name)) = lower(trim(%(name)s))
+                      AND (company_id IS NULL OR company_id = %(company)s)
+                    ORDER BY id LIMIT 1""",
+                id=customer.id,
+                name=customer.name or "",
+                company=self.company_id.id or None,
+            )
+        )
+        twin = self.env.cr.fetchone()
+        if twin:
+            raise HandoffError(
+                self.env._(
+                    "Unique constraint violated: another customer is registered as "
+                    "“%(name)s” (ID %(other)s). Merge the two customers, or rename one "
+                    "“name + department”, then retry.",
+                    name=customer.name,
+                    other=twin[0],
+                )
+            )
+        user = self.with_context(active_test=False).user_id.sudo()
+        if not user:
+            raise HandoffError(
+                self.env._(
+                    "Salesperson cannot be mapped: the opportunity has no "
+                    "salesperson. Assign one, then retry."
+                )
+            )
+        if not user.active:
+            raise HandoffError(
+                self.env._(
+                    "Salesperson cannot be mapped: the account of %(user)s is "
+                    "archived. Reactivate it or assign another salesperson, then "
+                    "retry.",
+                    user=user.name,
+                )
+            )
+        if (
+            not self.env["crm.team.member"]
+            .sudo()
+            .search_count(
+                [("user_id", "=", user.id), ("crm_team_id.active", "=", True)], limit=1
+            )
+        ):
+            raise HandoffError(
+                self.env._(
+                    "Salesperson cannot be mapped: %(user)s is not set up as a "
+                    "salesperson (member of a sales team). Add them to a team in "
+                    "CRM > Configuration > Sales Teams, then retry.",
+                    user=user.name,
+                )
+            )
+        if not self.line_ids:
+            raise HandoffError(
+                self.env._(
+                    "Missing lines: the opportunity has no product lines. Add the "
+                    "products sold, then retry."
+                )
+            )
+        products = self.line_ids.product_id.sudo().with_context(active_test=False)
+        unsaleable = products.filtered(
+            lambda product: not (product.sale_ok and product.active)
+        )
+        if unsaleable:
+            raise HandoffError(
+                self.env._(
+                    "Product not saleable: %(products)s cannot be sold (archived, or "
+                    "“Can be Sold” unticked). Fix the product or the line, then "
+                    "retry.",
+                    products=", ".join(unsaleable.mapped("display_name")),
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # Document values (hooks)
+    # ------------------------------------------------------------------
+
+    def _handoff_reference(self):
+        """The deal's reference, also the idempotency key of the order system."""
+        return f"OPP{self.id:06d}"
+
+    def _prepare_sale_order_vals(self):
+        self.ensure_one()
+        return {
+            "partner_id": self.partner_id.id,
+            "user_id": self.user_id.id,
+            "team_id": self.team_id.id,
+            "company_id": self.company_id.id,
+            "opportunity_id": self.id,
+            "sales_funnel_handoff_lead_id": self.id,
+            "origin": f"{self._handoff_reference()} {self.name}",
+            "campaign_id": self.campaign_id.id,
+            "medium_id": self.medium_id.id,
+            "source_id": self.source_id.id,
+            "tag_ids": [Command.set(self.tag_ids.ids)],
+            "order_line": [
+                Command.create(line._prepare_sale_order_line_vals())
+                for line in self.line_ids
+            ],
+        }
+
+    def _prepare_contract_vals(self, order):
+        self.ensure_one()
+        lines = self.line_ids.filtered(lambda line: line.line_type == "recurring")
+        return {
+            "name": f"{self._handoff_reference()} {self.name}",
+            "code": self.env["ir.sequence"].next_by_code("sales_funnel.contract"),
+            "partner_id": self.partner_id.id,
+            "user_id": self.user_id.id,
+            "company_id": self.company_id.id,
+            "contract_type": "sale",
+            "line_recurrence": True,
+            "sales_funnel_handoff_lead_id": self.id,
+            "sales_funnel_sale_order_id": order.id,
+            "contract_line_ids": [
+                Command.create(line._prepare_contract_line_vals(order))
+                for line in lines
+            ],
+        }
+
+    def _handoff_create_contract(self, order):
+        """Contract of the recurring lines, numbered; none needed without them."""
+        self.ensure_one()
+        if self.handoff_contract_id:
+            self.handoff_contract_number = self.handoff_contract_id.code
+            return
+        if not self.line_ids.filtered(lambda line: line.line_type == "recurring"):
+            # No contract needed: the order number is the deal's number.
+            self.handoff_contract_number = order.name
+            return
+        contract = self.env["contract.contract"].create(
+            self._prepare_contract_vals(order)
+        )
+        self.handoff_contract_number = contract.code
+        self.message_post(
+            body=Markup("%s")
+            % self.env._(
+                "Contract %(contract)s created for the recurring lines of order "
+                "%(order)s.",
+                contract=contract.code,
+                order=order.name,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
+
+class CrmLeadLine(models.Model):
+    _inherit = "crm.lead.line"
+
+    def _prepare_sale_order_line_vals(self):
+        self.ensure_one()
+        return {
+            "sequence": self.sequence,
+            "product_id": self.product_id.id,
+            "name": self.name,
+            "product_uom_qty": self.quantity,
+            "price_unit": self.price_unit,
+            "discount": self.discount,
+        }
+
+    def _prepare_contract_line_vals(self, order):
+        """The order bills the first period; the contract recurs after it."""
+        self.ensure_one()
+        step = RECURRENCE_STEP[self.recurring_rule_type] * self.recurring_interval
+        start = fields.Date.to_date(order.date_order) + step
+        return {
+            "sequence": self.sequence,
+            "product_id": self.product_id.id,
+            "name": self.name,
+            "quantity": self.quantity,
+            "uom_id": self.product_id.uom_id.id,
+            "price_unit": self.price_unit,
+            "discount": self.discount,
+            "recurring_rule_type": self.recurring_rule_type,
+            "recurring_interval": self.recurring_interval,
+            "date_start": start,
+            "recurring_next_date": start,
+        }

@@ -1,0 +1,45 @@
+from odoo import fields, models
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    sales_funnel_handoff_lead_id = fields.Many2one(
+        "crm.lead",
+        string="Handed-off Opportunity",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="restrict",
+        help="The won opportunity this order was created from by the hand-off.",
+    )
+
+    _sql_constraints = [
+        (
+            "sales_funnel_handoff_lead_unique",
+            "UNIQUE(sales_funnel_handoff_lead_id)",
+            "An opportunity is handed off to one sales order only.",
+        ),
+    ]
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "state" in vals:
+            self.filtered("sales_funnel_handoff_lead_id")._sales_funnel_sync_handoff()
+        return res
+
+    def _sales_funnel_sync_handoff(self):
+        """Keep the opportunity's integration status in step with its order."""
+        # Whoever confirms or cancels the order updates the deal's bookkeeping.
+        for order in self.sudo():
+            lead = order.sales_funnel_handoff_lead_id.with_company(order.company_id)
+            if order.state == "sale":
+                lead._handoff_create_contract(order)
+            status = lead._handoff_document_status()
+            if status == lead.handoff_status:
+                continue
+            if status == "3":
+                message = self.env._("Order %(order)s was cancelled.", order=order.name)
+            else:
+                message = "success"
+            lead.write({"handoff_status": status, "handoff_message": message})
