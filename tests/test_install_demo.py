@@ -113,3 +113,22 @@ def test_chinese_is_installed(scratch_db, stage_ids):
         [stage_ids["verification"]],
     )
     assert scratch_db.fetchone()[0] == "验证"
+
+
+def test_demo_won_deals_in_every_integration_status(scratch_db, stage_ids):
+    scratch_db.execute(
+        "SELECT DISTINCT handoff_status FROM crm_lead"
+        " WHERE stage_id = %s AND active AND handoff_status IS NOT NULL",
+        [stage_ids["won"]],
+    )
+    statuses = {row[0] for row in scratch_db}
+    assert statuses == {"-1", "0", "1", "2", "3"}, statuses
+    # Every handed-off deal has exactly one order; failed ones have none.
+    scratch_db.execute(
+        "SELECT lead.handoff_status, count(o.id) FROM crm_lead lead"
+        " LEFT JOIN sale_order o ON o.sales_funnel_handoff_lead_id = lead.id"
+        " WHERE lead.stage_id = %s GROUP BY lead.id, lead.handoff_status",
+        [stage_ids["won"]],
+    )
+    for status, orders in scratch_db:
+        assert orders == (1 if status in ("1", "2", "3") else 0), (status, orders)

@@ -177,6 +177,28 @@ def main():
         page.wait_for_selector(".o_pivot")
         page.wait_for_timeout(800)
         page.screenshot(path=out / f"history{suffix}.png")
+
+        # 7. The sales secretary's hand-off list, every status.
+        page.goto(f"{options.url}/odoo/action-sales_funnel.crm_lead_handoff_action")
+        page.wait_for_selector(".o_list_view .o_data_row")
+        page.click(".o_searchview_facet .o_facet_remove")
+        page.wait_for_timeout(1500)
+        page.screenshot(path=out / f"handoff{suffix}.png")
+
+        # 8. A failed hand-off: the message says what to fix, then Retry.
+        failed = rpc(
+            options.url,
+            session,
+            "crm.lead",
+            "search",
+            [[("handoff_status", "=", "-1"), ("line_ids", "!=", False)]],
+            {"limit": 1},
+        )[0]
+        page.goto(f"{options.url}/odoo/crm/{failed}")
+        page.wait_for_selector(".o_form_view")
+        page.click("a[name=handoff]")
+        page.wait_for_timeout(800)
+        page.screenshot(path=out / f"handoff_failed{suffix}.png")
         browser.close()
 
 

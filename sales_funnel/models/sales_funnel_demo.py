@@ -105,7 +105,13 @@ class SalesFunnelDemo(models.AbstractModel):
         ref = self.env.ref
         won = sorted(won, key=lambda lead: lead.date_closed)
         duplicate, no_lines, cancelled, quotation, untouched = won[:5]
-        duplicate.partner_id = ref("sales_funnel.partner_ningbo_port")
+        ningbo = ref("sales_funnel.partner_ningbo_port")
+        duplicate.write(
+            {
+                "partner_id": ningbo.id,
+                "name": f"{ningbo.name} - {duplicate.name.split(' - ', 1)[-1]}",
+            }
+        )
         no_lines.line_ids = [Command.clear()]
         # Won before the hand-off was switched on: waits for "Transmit Now".
         untouched.handoff_queued = False
