@@ -10,7 +10,7 @@
     "author": "sales_funnel contributors",
     "website": "https://github.com/sales-funnel/sales_funnel",
     "depends": ["crm", "sale_crm", "sale_management", "contract"],
-    "external_dependencies": {"python": ["requests"]},
+    "external_dependencies": {"python": ["requests", "xlsxwriter"]},
     "data": [
         "security/sales_funnel_security.xml",
         "security/ir.model.access.csv",
@@ -18,6 +18,7 @@
         "data/crm_stage_criterion_data.xml",
         "data/ir_cron_data.xml",
         "data/ir_sequence_data.xml",
+        "data/sales_funnel_xlsx_export_data.xml",
         "wizards/crm_stage_gate_override_wizard_views.xml",
         "views/crm_stage_views.xml",
         "views/crm_stage_criterion_views.xml",

@@ -13,4 +13,5 @@ from . import crm_lead_handoff_attempt
 from . import sales_funnel_order_endpoint
 from . import sale_order
 from . import contract_contract
+from . import sales_funnel_xlsx_export
 from . import sales_funnel_demo

@@ -5,3 +5,4 @@ from . import test_stuck
 from . import test_handoff
 from . import test_handoff_remote
 from . import test_handoff_concurrency
+from . import test_xlsx_export
