@@ -7,3 +7,6 @@ from . import crm_lead_stage_history
 from . import crm_stage_gate_override
 from . import crm_lead
 from . import sales_funnel_demo
+from . import crm_sales_target
+from . import crm_forecast_submission
+from . import crm_forecast_snapshot
