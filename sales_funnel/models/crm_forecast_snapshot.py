@@ -169,12 +169,9 @@ class CrmForecastSnapshot(models.Model):
         }
         latest = self._latest_submissions(company, period_type, date_from)
         owners = {
-            "salesperson": set(self._salespeople_with_opportunities(company)),
-            "team": set(
-                self.env["crm.team"]
-                .search([("company_id", "in", [company.id, False])])
-                .ids
-            ),
+            "salesperson": self._owners_with_opportunities(company, "user_id"),
+            "team": self._owners_with_opportunities(company, "team_id")
+            | set(self.env["crm.team"].search([("company_id", "=", company.id)]).ids),
             "company": {company.id},
         }
         vals_list = []
@@ -201,25 +198,29 @@ class CrmForecastSnapshot(models.Model):
                 vals_list.append(vals)
         return vals_list
 
-    def _salespeople_with_opportunities(self, company):
+    def _owners_with_opportunities(self, company, column):
+        """Ids of the salespeople (``user_id``) or teams (``team_id``) with open
+        opportunities in the company."""
         self.env["crm.lead"].flush_model(
-            ["type", "active", "stage_id", "company_id", "user_id"]
+            ["type", "active", "stage_id", "company_id", column]
         )
+        self.env["crm.stage"].flush_model(["is_won"])
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT DISTINCT lead.user_id
+                SELECT DISTINCT %(owner)s
                   FROM crm_lead lead
                   JOIN crm_stage stage ON stage.id = lead.stage_id
                  WHERE lead.type = 'opportunity' AND lead.active
                    AND stage.is_won IS NOT TRUE
                    AND lead.company_id = %(company)s
-                   AND lead.user_id IS NOT NULL
+                   AND %(owner)s IS NOT NULL
                 """,
+                owner=SQL.identifier("lead", column),
                 company=company.id,
             )
         )
-        return [row[0] for row in rows]
+        return {row[0] for row in rows}
 
     def _latest_submissions(self, company, period_type, date_from):
         """{(level, owner_id): submission}: the latest submitted forecast of
