@@ -179,7 +179,7 @@ class CrmSalesTarget(models.Model):
                         owner=target[owner_field].display_name,
                         date_from=clash.date_from,
                         date_to=clash.date_to,
-                        amount=clash.amount,
+                        amount=clash.currency_id.format(clash.amount),
                     )
                 )
         # The EXCLUDE constraints are deferred so that the check above explains
