@@ -31,6 +31,9 @@
         "views/crm_lead_handoff_views.xml",
         "views/product_category_views.xml",
         "report/crm_lead_funnel_report.xml",
+        "views/crm_sales_target_views.xml",
+        "views/crm_forecast_submission_views.xml",
+        "views/crm_forecast_snapshot_views.xml",
         "views/sales_funnel_menus.xml",
     ],
     "demo": [

@@ -14,3 +14,8 @@ def test_pylint_odoo(run):
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_rst_is_built_from_the_fragments(run):
+    result = run([sys.executable, "tools/readme_rst.py", "--check"])
+    assert result.returncode == 0, result.stdout + result.stderr

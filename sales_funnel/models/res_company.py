@@ -32,3 +32,36 @@ class ResCompany(models.Model):
     sales_funnel_order_endpoint_timeout = fields.Integer(
         string="Order System Timeout (s)", default=10
     )
+    # Forecast accuracy (销售预测准确度): snapshot day and tolerance per level.
+    sales_funnel_snapshot_day = fields.Integer(
+        string="Forecast Snapshot Day",
+        default=1,
+        help="Day of the month on which the forecasts of next month and next "
+        "quarter are frozen for the accuracy report (1-28).",
+    )
+    sales_funnel_tolerance_salesperson = fields.Float(
+        string="Salesperson Forecast Tolerance (%)",
+        default=35.0,
+        help="A salesperson's forecast is accurate when it is within this "
+        "percentage of the amount actually won.",
+    )
+    sales_funnel_tolerance_team = fields.Float(
+        string="Team Forecast Tolerance (%)",
+        default=25.0,
+        help="A sales team's (department manager's) forecast is accurate when it "
+        "is within this percentage of the amount actually won.",
+    )
+    sales_funnel_tolerance_company = fields.Float(
+        string="Company Forecast Tolerance (%)",
+        default=20.0,
+        help="The company's (director's) forecast is accurate when it is within "
+        "this percentage of the amount actually won.",
+    )
+
+    _sql_constraints = [
+        (
+            "sales_funnel_snapshot_day_range",
+            "CHECK(sales_funnel_snapshot_day BETWEEN 1 AND 28)",
+            "The forecast snapshot day must be between 1 and 28.",
+        ),
+    ]

@@ -22,3 +22,19 @@ class ResConfigSettings(models.TransientModel):
     sales_funnel_order_endpoint_timeout = fields.Integer(
         related="company_id.sales_funnel_order_endpoint_timeout", readonly=False
     )
+    sales_funnel_snapshot_day = fields.Integer(
+        related="company_id.sales_funnel_snapshot_day",
+        readonly=False,
+    )
+    sales_funnel_tolerance_salesperson = fields.Float(
+        related="company_id.sales_funnel_tolerance_salesperson",
+        readonly=False,
+    )
+    sales_funnel_tolerance_team = fields.Float(
+        related="company_id.sales_funnel_tolerance_team",
+        readonly=False,
+    )
+    sales_funnel_tolerance_company = fields.Float(
+        related="company_id.sales_funnel_tolerance_company",
+        readonly=False,
+    )
