@@ -31,6 +31,7 @@
         "views/crm_lead_handoff_views.xml",
         "views/product_category_views.xml",
         "report/crm_lead_funnel_report.xml",
+        "report/crm_funnel_summary_views.xml",
         "views/crm_sales_target_views.xml",
         "views/crm_forecast_submission_views.xml",
         "views/crm_forecast_snapshot_views.xml",
@@ -44,5 +45,6 @@
             "sales_funnel/static/tests/tours/*.js",
         ],
     },
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
 }

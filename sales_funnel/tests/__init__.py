@@ -9,3 +9,4 @@ from . import test_xlsx_export
 from . import test_targets
 from . import test_forecast_submission
 from . import test_forecast_accuracy
+from . import test_funnel_summary
