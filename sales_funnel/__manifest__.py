@@ -32,6 +32,7 @@
         "views/product_category_views.xml",
         "report/crm_lead_funnel_report.xml",
         "report/crm_funnel_summary_views.xml",
+        "views/crm_funnel_dashboard_views.xml",
         "views/crm_sales_target_views.xml",
         "views/crm_forecast_submission_views.xml",
         "views/crm_forecast_snapshot_views.xml",
@@ -41,6 +42,9 @@
         "demo/sales_funnel_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "sales_funnel/static/src/dashboard/*",
+        ],
         "web.assets_tests": [
             "sales_funnel/static/tests/tours/*.js",
         ],

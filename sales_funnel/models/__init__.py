@@ -14,6 +14,7 @@ from . import sales_funnel_order_endpoint
 from . import sale_order
 from . import contract_contract
 from . import sales_funnel_xlsx_export
+from . import crm_funnel_dashboard
 from . import sales_funnel_demo
 from . import crm_sales_target
 from . import crm_forecast_submission

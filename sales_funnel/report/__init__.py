@@ -1,1 +1,2 @@
 from . import crm_funnel_summary
+from . import crm_stage_flow

@@ -1,0 +1,216 @@
+"""The funnel dashboard's data: one call, aggregates only (no record loops)."""
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.tools import date_utils
+
+PERIODS = {
+    "this_month": ("month", 0),
+    "next_month": ("month", 1),
+    "this_quarter": ("quarter", 0),
+    "next_quarter": ("quarter", 1),
+    "this_year": ("year", 0),
+}
+
+
+class CrmFunnelDashboard(models.AbstractModel):
+    _name = "crm.funnel.dashboard"
+    _description = "Funnel Dashboard"
+
+    @api.model
+    def _period_bounds(self, period):
+        kind, offset = PERIODS[period]
+        step = {"month": 1, "quarter": 3, "year": 12}[kind]
+        today = fields.Date.context_today(self)
+        start = date_utils.start_of(today, kind) + relativedelta(months=step * offset)
+        return kind, start, date_utils.end_of(start, kind)
+
+    @api.model
+    def get_data(self, period="next_quarter", team_id=False, user_id=False):
+        if period not in PERIODS:
+            period = "next_quarter"
+        kind, start, end = self._period_bounds(period)
+        slice_domain = []
+        if team_id:
+            slice_domain.append(("team_id", "=", team_id))
+        if user_id:
+            slice_domain.append(("user_id", "=", user_id))
+        in_period = [("period", ">=", start), ("period", "<=", end)]
+        funnel = self._funnel(slice_domain + in_period)
+        totals = {
+            key: sum(stage[key] for stage in funnel)
+            for key in ("count", "amount", "weighted", "committed")
+        }
+        totals["won"] = self._won(slice_domain + in_period)
+        target = self._target(kind, start, end, team_id, user_id)
+        reached = totals["won"] + totals["weighted"]
+        totals.update(
+            target=target,
+            coverage=reached / target if target else None,
+            gap=target - reached if target else None,
+        )
+        company = self.env.company
+        return {
+            "period": period,
+            "period_label": self._period_label(kind, start),
+            "date_from": fields.Date.to_string(start),
+            "date_to": fields.Date.to_string(end),
+            "currency": {
+                "symbol": company.currency_id.symbol,
+                "position": company.currency_id.position,
+            },
+            "funnel": funnel,
+            "totals": totals,
+            "stuck": self._stuck(slice_domain),
+            "conversion": self._conversion(slice_domain),
+            "teams": [
+                {"id": team.id, "name": team.display_name}
+                for team in self.env["crm.team"].search([])
+            ],
+            "users": self._users(team_id),
+            "filters": {"team_id": team_id, "user_id": user_id},
+        }
+
+    def _period_label(self, kind, start):
+        if kind == "month":
+            return start.strftime("%Y-%m")
+        if kind == "quarter":
+            return f"{start.year} Q{(start.month - 1) // 3 + 1}"
+        return str(start.year)
+
+    def _funnel(self, domain):
+        """Open opportunities per funnel stage: count, amount, weighted."""
+        stages = self.env["crm.stage"].search([("is_won", "=", False)])
+        groups = {
+            stage: (count, amount, weighted, committed)
+            for stage, count, amount, weighted, committed in self.env[
+                "crm.funnel.summary"
+            ]._read_group(
+                domain,
+                ["stage_id"],
+                [
+                    "open_count:sum",
+                    "open_amount:sum",
+                    "weighted_amount:sum",
+                    "committed_amount:sum",
+                ],
+            )
+        }
+        return [
+            {
+                "stage_id": stage.id,
+                "name": stage.name,
+                "win_rate": stage.win_rate,
+                "count": groups.get(stage, (0,))[0] or 0,
+                "amount": groups.get(stage, (0, 0))[1] or 0.0,
+                "weighted": groups.get(stage, (0, 0, 0))[2] or 0.0,
+                "committed": groups.get(stage, (0, 0, 0, 0))[3] or 0.0,
+            }
+            for stage in stages
+        ]
+
+    def _won(self, domain):
+        [(won,)] = self.env["crm.funnel.summary"]._read_group(
+            domain, aggregates=["won_amount:sum"]
+        )
+        return won or 0.0
+
+    def _target(self, kind, start, end, team_id, user_id):
+        """The period's target of the slice: its own target of that period type,
+        else the targets it holds inside the period, else its members'."""
+        if "crm.sales.target" not in self.env:
+            return 0.0
+        Target = self.env["crm.sales.target"]
+        inside = [("date_from", ">=", start), ("date_to", "<=", end)]
+        if user_id:
+            owners = [[("user_id", "=", user_id)]]
+        elif team_id:
+            owners = [
+                [("team_id", "=", team_id)],
+                [("user_id.crm_team_member_ids.crm_team_id", "=", team_id)],
+            ]
+        else:
+            owners = [[("team_id", "!=", False)], [("user_id", "!=", False)]]
+        for owner in owners:
+            for domain in (
+                owner + inside + [("period_type", "=", kind)],
+                owner + inside,
+            ):
+                [(amount, count)] = Target._read_group(
+                    domain, aggregates=["amount:sum", "__count"]
+                )
+                if count:
+                    return amount
+        return 0.0
+
+    def _stuck(self, domain):
+        Lead = self.env["crm.lead"]
+        stuck_domain = [("type", "=", "opportunity"), ("is_stuck", "=", True)] + domain
+        leads = Lead.search(stuck_domain, limit=10, order="date_last_stage_update")
+        return {
+            "count": Lead.search_count(stuck_domain),
+            "leads": [
+                {
+                    "id": lead.id,
+                    "name": lead.name,
+                    "user": lead.user_id.name or "",
+                    "stage": lead.stage_id.name,
+                    "days": int(lead.days_in_stage),
+                    "amount": lead.expected_revenue,
+                }
+                for lead in leads
+            ],
+        }
+
+    def _conversion(self, domain):
+        """Per stage over the last twelve months: entries, exits onward, pass
+        rate, average days spent, and the preset win rate beside the observed
+        share of exits that went on."""
+        since = date_utils.start_of(fields.Date.context_today(self), "month")
+        since -= relativedelta(months=11)
+        groups = {
+            stage: values
+            for stage, *values in self.env["crm.stage.flow"]._read_group(
+                domain + [("period", ">=", since)],
+                ["stage_id"],
+                [
+                    "entered:sum",
+                    "moved_on:sum",
+                    "moved_back:sum",
+                    "lost:sum",
+                    "days_sum:sum",
+                    "days_count:sum",
+                ],
+            )
+        }
+        rows = []
+        for stage in self.env["crm.stage"].search([("is_won", "=", False)]):
+            entered, moved_on, moved_back, lost, days_sum, days_count = groups.get(
+                stage, (0, 0, 0, 0, 0.0, 0)
+            )
+            rows.append(
+                {
+                    "stage_id": stage.id,
+                    "name": stage.name,
+                    "entered": entered or 0,
+                    "moved_on": moved_on or 0,
+                    "moved_back": moved_back or 0,
+                    "lost": lost or 0,
+                    "pass_rate": moved_on / entered if entered else None,
+                    "avg_days": days_sum / days_count if days_count else None,
+                    "win_rate": stage.win_rate,
+                }
+            )
+        return rows
+
+    def _users(self, team_id):
+        domain = [("share", "=", False)]
+        if team_id:
+            domain.append(("crm_team_member_ids.crm_team_id", "=", team_id))
+        else:
+            domain.append(("crm_team_member_ids", "!=", False))
+        return [
+            {"id": user.id, "name": user.name}
+            for user in self.env["res.users"].search(domain)
+        ]
