@@ -7,3 +7,4 @@ from . import crm_lead_stage_history
 from . import crm_stage_gate_override
 from . import crm_lead
 from . import sales_funnel_demo
+from . import crm_stage_win_rate_log

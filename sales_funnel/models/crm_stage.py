@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..pipeline_adoption import adopt_default_pipeline
 
@@ -106,3 +106,65 @@ class CrmStage(models.Model):
         """Order key of a stage in the funnel (the kanban order)."""
         self.ensure_one()
         return (self.sequence, self.id)
+
+    # ------------------------------------------------------------------
+    # Win rate from history (阶段商机赢率 = won ÷ opportunities in the stage)
+    # ------------------------------------------------------------------
+
+    historical_win_rate = fields.Float(
+        string="Historical Win Rate (%)",
+        compute="_compute_historical_win_rate",
+        help="Won ÷ opportunities that reached this stage, from the stage history "
+        "of the opportunities you can see.",
+    )
+    historical_entered_count = fields.Integer(
+        string="Opportunities Reached",
+        compute="_compute_historical_win_rate",
+    )
+    historical_won_count = fields.Integer(
+        string="Won Since", compute="_compute_historical_win_rate"
+    )
+    win_rate_log_ids = fields.One2many(
+        "crm.stage.win.rate.log", "stage_id", string="Win Rate Calibrations"
+    )
+
+    def _compute_historical_win_rate(self):
+        summary = self.env["crm.funnel.stage.report"]._stage_summary(
+            [("stage_id", "in", self.ids)]
+        )
+        for stage in self:
+            data = summary.get(stage.id, {})
+            stage.historical_entered_count = data.get("entered", 0)
+            stage.historical_won_count = data.get("won", 0)
+            stage.historical_win_rate = data.get("historical_win_rate", 0.0)
+
+    def action_adopt_historical_win_rate(self):
+        """Set each stage's preset win rate to its historical one (managers)."""
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise AccessError(
+                self.env._("Only sales managers can adopt historical win rates.")
+            )
+        stages = self.filtered(lambda stage: not stage.is_won)
+        empty = stages.filtered(lambda stage: not stage.historical_entered_count)
+        if empty:
+            raise UserError(
+                self.env._(
+                    "No opportunity has reached %(stages)s yet: there is no "
+                    "historical win rate to adopt.",
+                    stages=", ".join(empty.mapped("name")),
+                )
+            )
+        logs = [
+            {
+                "stage_id": stage.id,
+                "old_win_rate": stage.win_rate,
+                "new_win_rate": round(stage.historical_win_rate, 2),
+                "entered_count": stage.historical_entered_count,
+                "won_count": stage.historical_won_count,
+            }
+            for stage in stages
+        ]
+        for stage, log in zip(stages, logs, strict=True):
+            stage.win_rate = log["new_win_rate"]
+        self.env["crm.stage.win.rate.log"].create(logs)
+        return True

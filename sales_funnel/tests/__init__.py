@@ -2,3 +2,6 @@ from . import test_funnel
 from . import test_stage_entry_activity
 from . import test_ui
 from . import test_stuck
+from . import test_forecast_report
+from . import test_stage_analytics
+from . import test_pipeline_as_of

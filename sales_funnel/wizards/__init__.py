@@ -1,1 +1,2 @@
 from . import crm_stage_gate_override_wizard
+from . import crm_funnel_pipeline_wizard

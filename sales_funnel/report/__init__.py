@@ -1,0 +1,3 @@
+from . import crm_funnel_forecast_report
+from . import crm_funnel_stage_report
+from . import crm_funnel_pipeline_report
