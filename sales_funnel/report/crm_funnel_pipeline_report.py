@@ -7,6 +7,7 @@ from odoo.tools import SQL
 
 # History events that change the stage (lost and restore keep it).
 STAGE_EVENTS = ("create", "forward", "backward", "won")
+EPOCH = datetime(2000, 1, 1)
 
 
 class CrmFunnelPipelineReport(models.Model):
@@ -142,7 +143,7 @@ class CrmFunnelPipelineReport(models.Model):
                  WHERE history.date < %(cutoff)s
                  ORDER BY history.lead_id, history.date DESC, history.id DESC
             )
-            SELECT last.lead_id AS id,
+            SELECT last.lead_id::bigint * 100000000 + %(minute)s AS id,
                    last.lead_id,
                    last.to_stage_id AS stage_id,
                    stage.sequence AS stage_sequence,
@@ -174,6 +175,8 @@ class CrmFunnelPipelineReport(models.Model):
             """,
             moves=STAGE_EVENTS,
             cutoff=cutoff,
+            # Rows of different days must not share ids (nor cached values).
+            minute=int((cutoff - EPOCH).total_seconds() // 60),
             owner=first_change_after(user_field, "old_value_integer"),
             revenue=first_change_after(amount_field, "old_value_float"),
         )
