@@ -119,64 +119,56 @@ class CrmFunnelStageReport(models.Model):
                        history.event,
                        history.to_stage_id,
                        history.date,
-                       LEAD(history.date) OVER (
-                           PARTITION BY history.lead_id
-                           ORDER BY history.date, history.id
-                       ) AS next_date,
-                       ROW_NUMBER() OVER (
-                           PARTITION BY history.lead_id
-                           ORDER BY history.date, history.id
-                       ) AS position
+                       LEAD(history.date) OVER lead_time AS next_date,
+                       -- The furthest stage reached after this event (Won: beyond all).
+                       MAX(CASE WHEN history.event = 'won' THEN 2147483647
+                                WHEN history.event = 'forward' THEN
+                                    array_position(
+                                        %(ranked)s::int[], history.to_stage_id)
+                           END)
+                           OVER (lead_time ROWS BETWEEN 1 FOLLOWING
+                                 AND UNBOUNDED FOLLOWING) AS reached_after,
+                       MIN(history.date) FILTER (WHERE history.event = 'won')
+                           OVER lead_all AS date_won,
+                       MIN(history.date) OVER lead_all AS date_funnel_entry,
+                       ROW_NUMBER() OVER lead_time = 1 AS is_funnel_entry
                   FROM crm_lead_stage_history history
+                WINDOW lead_all AS (PARTITION BY history.lead_id),
+                       lead_time AS (PARTITION BY history.lead_id
+                                     ORDER BY history.date, history.id)
             ),
             stay AS (
                 SELECT step.lead_id,
                        step.to_stage_id AS stage_id,
+                       MIN(step.id) FILTER (WHERE step.event IN %(entries)s)
+                           AS entry_id,
                        MIN(step.date) FILTER (WHERE step.event IN %(entries)s)
                            AS date,
-                       (ARRAY_AGG(step.id ORDER BY step.date, step.id)
-                           FILTER (WHERE step.event IN %(entries)s))[1] AS entry_id,
-                       BOOL_OR(step.position = 1) AS is_funnel_entry,
+                       -- Non-increasing in time: its maximum is the first entry's.
+                       MAX(step.reached_after) FILTER (
+                           WHERE step.event IN %(entries)s) AS reached_after,
+                       BOOL_OR(step.is_funnel_entry) AS is_funnel_entry,
                        BOOL_OR(step.next_date IS NULL) AS still_in_stage,
                        SUM(EXTRACT(EPOCH FROM step.next_date - step.date))
-                           / 86400.0 AS days
+                           / 86400.0 AS days,
+                       MIN(step.date_won) AS date_won,
+                       MIN(step.date_funnel_entry) AS date_funnel_entry
                   FROM step
-                  JOIN crm_stage stage ON stage.id = step.to_stage_id
                  WHERE step.event IN %(stays)s
-                   AND stage.is_won IS NOT TRUE
                  GROUP BY step.lead_id, step.to_stage_id
-            ),
-            won AS (
-                SELECT lead_id, MIN(date) AS date
-                  FROM crm_lead_stage_history
-                 WHERE event = 'won'
-                 GROUP BY lead_id
-            ),
-            funnel_entry AS (
-                SELECT lead_id, MIN(date) AS date
-                  FROM crm_lead_stage_history
-                 GROUP BY lead_id
             ),
             outcome AS (
                 SELECT stay.*,
-                       EXISTS (
-                           SELECT 1
-                             FROM crm_lead_stage_history later
-                             JOIN crm_stage later_stage
-                               ON later_stage.id = later.to_stage_id
-                            WHERE later.lead_id = stay.lead_id
-                              AND (later.date, later.id) > (stay.date, stay.entry_id)
-                              AND (later.event = 'won'
-                                   OR (later.event = 'forward'
-                                       AND (later_stage.sequence, later_stage.id)
-                                           > (stage.sequence, stage.id)))
+                       COALESCE(
+                           stay.reached_after
+                               > array_position(%(ranked)s::int[], stage.id),
+                           FALSE
                        ) AS passed,
-                       won.date >= stay.date AS won,
-                       won.date AS date_won,
+                       COALESCE(stay.date_won >= stay.date, FALSE) AS won,
                        stage.win_rate
                   FROM stay
-                  JOIN crm_stage stage ON stage.id = stay.stage_id
-                  LEFT JOIN won ON won.lead_id = stay.lead_id
+                  JOIN crm_stage stage
+                    ON stage.id = stay.stage_id AND stage.is_won IS NOT TRUE
                  WHERE stay.entry_id IS NOT NULL
             )
             SELECT outcome.entry_id AS id,
@@ -192,7 +184,7 @@ class CrmFunnelStageReport(models.Model):
                         ELSE 'stopped' END AS state,
                    1 AS entered_count,
                    outcome.passed::int AS passed_count,
-                   COALESCE(outcome.won, FALSE)::int AS won_count,
+                   outcome.won::int AS won_count,
                    CASE WHEN outcome.passed THEN 100.0 ELSE 0.0 END AS pass_rate,
                    CASE WHEN outcome.won THEN 100.0 ELSE 0.0 END
                        AS historical_win_rate,
@@ -205,14 +197,15 @@ class CrmFunnelStageReport(models.Model):
                        EXTRACT(EPOCH FROM outcome.date_won - outcome.date) / 86400.0
                    END AS days_to_won,
                    CASE WHEN outcome.won AND outcome.is_funnel_entry THEN
-                       EXTRACT(EPOCH FROM outcome.date_won - funnel_entry.date)
+                       EXTRACT(EPOCH FROM outcome.date_won - outcome.date_funnel_entry)
                            / 86400.0
                    END AS cycle_days
               FROM outcome
               JOIN crm_lead lead ON lead.id = outcome.lead_id
-              JOIN funnel_entry ON funnel_entry.lead_id = outcome.lead_id
              WHERE lead.type = 'opportunity'
             """,
+            # Funnel order of the stages (few): a rank without a join.
+            ranked=self.env["crm.stage"].search([], order="sequence, id").ids,
             entries=ENTRY_EVENTS,
             stays=(*ENTRY_EVENTS, "restore"),
         )
