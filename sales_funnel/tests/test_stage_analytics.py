@@ -158,6 +158,22 @@ class TestStageAnalytics(AnalyticsCase):
         entry = rows.filtered(lambda row: row.lead_id == self.e)
         self.assertEqual(entry.date, self._day("2026-02-03 08:00:00"))
 
+    def test_stage_form_agrees_with_the_analysis(self):
+        for user in (self.manager, self.salesman):
+            summary = self.stage_report.with_user(user)._stage_summary()
+            for stage in self.stages.with_user(user):
+                self.assertEqual(
+                    (stage.historical_entered_count, stage.historical_won_count),
+                    (summary[stage.id]["entered"], summary[stage.id]["won"]),
+                )
+                self.assertAlmostEqual(
+                    stage.historical_win_rate,
+                    summary[stage.id]["historical_win_rate"],
+                )
+        self.assertEqual(
+            self.verification.with_user(self.salesman).historical_entered_count, 5
+        )
+
     def test_historical_win_rate_on_stage_and_adoption(self):
         stages = (self.verification | self.development).with_user(self.manager)
         self.assertAlmostEqual(stages[0].historical_win_rate, 100 / 3)
