@@ -1,5 +1,6 @@
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common_analytics import AnalyticsCase
 
@@ -201,3 +202,38 @@ class TestStageAnalytics(AnalyticsCase):
         with self.assertRaises(UserError):
             self.proposal.with_user(self.manager).action_adopt_historical_win_rate()
         self.assertEqual(self.proposal.win_rate, 50)
+
+    def test_companies_are_kept_apart(self):
+        branch = self.env["res.company"].create({"name": "深圳分公司"})
+        seller = new_test_user(
+            self.env,
+            "sf_sales_sz",
+            groups="sales_team.group_sale_manager",
+            company_id=branch.id,
+            company_ids=[Command.set(branch.ids)],
+        )
+        lead = self._create(
+            "Shenzhen", "2026-01-05 08:00:00", user=seller, company_id=branch.id
+        )
+        self._move(lead, self.development, "2026-01-07 08:00:00")
+        # The branch sees its own funnel only, the head office does not see it.
+        rows = self._by_stage(self.stage_report.with_user(seller))
+        self.assertEqual(rows[self.verification][:3], (1, 1, 0))
+        self.assertEqual(set(rows), {self.verification, self.development})
+        home = self._by_stage(
+            self.stage_report.with_user(self.manager).with_context(
+                allowed_company_ids=self.company.ids
+            )
+        )
+        self.assertEqual(home[self.verification][:3], (6, 5, 2))
+        self.assertEqual(
+            self.verification.with_user(seller).historical_entered_count, 1
+        )
+        pipeline = (
+            self.env["crm.funnel.pipeline.report"]
+            .with_user(seller)
+            .with_context(sales_funnel_as_of="2026-01-31", tz="UTC")
+            .search([])
+        )
+        self.assertEqual(pipeline.lead_id, lead)
+        self.assertEqual(pipeline.stage_id, self.development)
