@@ -37,6 +37,13 @@
         "views/crm_forecast_submission_views.xml",
         "views/crm_forecast_snapshot_views.xml",
         "views/sales_funnel_menus.xml",
+        "wizards/crm_funnel_pipeline_wizard_views.xml",
+        "wizards/crm_funnel_health_wizard_views.xml",
+        "views/crm_stage_win_rate_log_views.xml",
+        "report/crm_funnel_forecast_report_views.xml",
+        "report/crm_funnel_stage_report_views.xml",
+        "report/crm_funnel_pipeline_report_views.xml",
+        "views/sales_funnel_analytics_menus.xml",
     ],
     "demo": [
         "demo/sales_funnel_demo.xml",

@@ -19,3 +19,4 @@ from . import sales_funnel_demo
 from . import crm_sales_target
 from . import crm_forecast_submission
 from . import crm_forecast_snapshot
+from . import crm_stage_win_rate_log

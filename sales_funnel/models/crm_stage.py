@@ -1,5 +1,6 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 
 from ..pipeline_adoption import adopt_default_pipeline
 
@@ -106,3 +107,106 @@ class CrmStage(models.Model):
         """Order key of a stage in the funnel (the kanban order)."""
         self.ensure_one()
         return (self.sequence, self.id)
+
+    # ------------------------------------------------------------------
+    # Win rate from history (阶段商机赢率 = won ÷ opportunities in the stage)
+    # ------------------------------------------------------------------
+
+    historical_win_rate = fields.Float(
+        string="Historical Win Rate (%)",
+        compute="_compute_historical_win_rate",
+        help="Won ÷ opportunities that reached this stage, from the stage history "
+        "of the opportunities you can see.",
+    )
+    historical_entered_count = fields.Integer(
+        string="Opportunities Reached",
+        compute="_compute_historical_win_rate",
+    )
+    historical_won_count = fields.Integer(
+        string="Won Since", compute="_compute_historical_win_rate"
+    )
+    win_rate_log_ids = fields.One2many(
+        "crm.stage.win.rate.log", "stage_id", string="Win Rate Calibrations"
+    )
+
+    @api.depends_context("uid", "allowed_company_ids")
+    def _compute_historical_win_rate(self):
+        # The counts of the stage analysis (crm.funnel.stage.report), read
+        # straight from the history of these stages: the form stays quick.
+        counts = self._historical_counts()
+        for stage in self:
+            entered, won = counts.get(stage.id, (0, 0))
+            stage.historical_entered_count = entered
+            stage.historical_won_count = won
+            stage.historical_win_rate = won * 100.0 / entered if entered else 0.0
+
+    def _historical_counts(self):
+        """{stage id: (opportunities that entered it, of which won later)},
+        over the opportunities the user may read."""
+        stages = self.filtered(lambda stage: stage.id and not stage.is_won)
+        if not stages:
+            return {}
+        leads = (
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            ._search([("type", "=", "opportunity")])
+        )
+        self.env["crm.lead.stage.history"].flush_model(
+            ["lead_id", "event", "to_stage_id", "date"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT entry.to_stage_id, COUNT(*), COUNT(won.lead_id)
+                  FROM (SELECT lead_id, to_stage_id, MIN(date) AS date
+                          FROM crm_lead_stage_history
+                         WHERE to_stage_id IN %(stages)s
+                           AND event IN ('create', 'forward', 'backward')
+                           AND lead_id IN %(leads)s
+                         GROUP BY lead_id, to_stage_id) entry
+                  LEFT JOIN (SELECT lead_id, MIN(date) AS date
+                               FROM crm_lead_stage_history
+                              WHERE event = 'won'
+                              GROUP BY lead_id) won
+                         ON won.lead_id = entry.lead_id AND won.date >= entry.date
+                 GROUP BY entry.to_stage_id
+                """,
+                stages=tuple(stages.ids),
+                leads=leads.subselect(),
+            )
+        )
+        return {
+            stage_id: (entered, won)
+            for stage_id, entered, won in self.env.cr.fetchall()
+        }
+
+    def action_adopt_historical_win_rate(self):
+        """Set each stage's preset win rate to its historical one (managers)."""
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise AccessError(
+                self.env._("Only sales managers can adopt historical win rates.")
+            )
+        stages = self.filtered(lambda stage: not stage.is_won)
+        empty = stages.filtered(lambda stage: not stage.historical_entered_count)
+        if empty:
+            raise UserError(
+                self.env._(
+                    "No opportunity has reached %(stages)s yet: there is no "
+                    "historical win rate to adopt.",
+                    stages=", ".join(empty.mapped("name")),
+                )
+            )
+        logs = [
+            {
+                "stage_id": stage.id,
+                "old_win_rate": stage.win_rate,
+                "new_win_rate": round(stage.historical_win_rate, 2),
+                "entered_count": stage.historical_entered_count,
+                "won_count": stage.historical_won_count,
+            }
+            for stage in stages
+        ]
+        for stage, log in zip(stages, logs, strict=True):
+            stage.win_rate = log["new_win_rate"]
+        self.env["crm.stage.win.rate.log"].create(logs)
+        return True

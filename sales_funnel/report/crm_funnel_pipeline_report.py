@@ -1,0 +1,182 @@
+from datetime import datetime, time, timedelta
+
+import pytz
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+# History events that change the stage (lost and restore keep it).
+STAGE_EVENTS = ("create", "forward", "backward", "won")
+EPOCH = datetime(2000, 1, 1)
+
+
+class CrmFunnelPipelineReport(models.Model):
+    """The pipeline as it stood at the end of a past day 历史漏斗.
+
+    Rebuilt from the stage history: for every opportunity that existed then,
+    its last event up to that moment gives the stage and the status (open,
+    won, lost). Salesperson and amount come from the tracked changes of the
+    opportunity (mail tracking); the other columns are today's values.
+    The day is read from the context key ``sales_funnel_as_of`` (default:
+    today), in the user's time zone.
+    """
+
+    _name = "crm.funnel.pipeline.report"
+    _description = "Pipeline as of a Date"
+    _auto = False
+    _rec_name = "lead_id"
+    _order = "stage_sequence, amount desc, id"
+    _depends = {
+        "crm.lead.stage.history": [
+            "lead_id",
+            "event",
+            "to_stage_id",
+            "date",
+            "win_rate",
+        ],
+        "crm.lead": [
+            "type",
+            "user_id",
+            "team_id",
+            "company_id",
+            "partner_id",
+            "expected_revenue",
+            "date_deadline",
+        ],
+        "crm.stage": ["sequence", "is_won"],
+        "mail.message": ["model", "res_id", "date"],
+        "mail.tracking.value": [
+            "mail_message_id",
+            "field_id",
+            "old_value_integer",
+            "old_value_float",
+        ],
+    }
+
+    lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True)
+    stage_id = fields.Many2one("crm.stage", readonly=True)
+    stage_sequence = fields.Integer(readonly=True, aggregator=False)
+    state = fields.Selection(
+        [("open", "Open"), ("won", "Won"), ("lost", "Lost")],
+        string="Status",
+        readonly=True,
+    )
+    date_stage = fields.Datetime(
+        string="In Stage Since", readonly=True, help="When it entered that stage."
+    )
+    days_in_stage = fields.Float(
+        readonly=True, aggregator="avg", help="Days in the stage on that day."
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Salesperson", readonly=True, help="Owner on that day."
+    )
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    date_deadline = fields.Date(string="Expected Closing", readonly=True)
+    company_currency = fields.Many2one("res.currency", readonly=True)
+    amount = fields.Monetary(
+        currency_field="company_currency",
+        readonly=True,
+        help="Expected revenue on that day (in the company's currency).",
+    )
+    win_rate = fields.Float(
+        string="Win Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Probability of the opportunity after its last stage event.",
+    )
+    weighted_amount = fields.Monetary(currency_field="company_currency", readonly=True)
+    opportunity_count = fields.Integer(string="Opportunities", readonly=True)
+
+    @api.model
+    def _as_of_date(self):
+        value = self.env.context.get("sales_funnel_as_of")
+        return fields.Date.to_date(value) if value else fields.Date.context_today(self)
+
+    @api.model
+    def _as_of_cutoff(self):
+        """The end of the chosen day in the user's time zone, as naive UTC."""
+        tz = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
+        next_day = datetime.combine(self._as_of_date() + timedelta(days=1), time.min)
+        return tz.localize(next_day).astimezone(pytz.utc).replace(tzinfo=None)
+
+    @property
+    def _table_query(self):
+        fields_model = self.env["ir.model.fields"]
+        user_field = fields_model._get("crm.lead", "user_id").id
+        amount_field = fields_model._get("crm.lead", "expected_revenue").id
+
+        def first_change_after(field_id, column):
+            # The first tracked change after the cutoff holds the value of that day.
+            return SQL(
+                """
+                SELECT tracking.%(column)s AS value
+                  FROM mail_message message
+                  JOIN mail_tracking_value tracking
+                    ON tracking.mail_message_id = message.id
+                 WHERE message.model = 'crm.lead'
+                   AND message.res_id = last.lead_id
+                   AND message.date >= %(cutoff)s
+                   AND tracking.field_id = %(field_id)s
+                 ORDER BY message.date, message.id
+                 LIMIT 1
+                """,
+                column=SQL.identifier(column),
+                cutoff=cutoff,
+                field_id=field_id,
+            )
+
+        cutoff = self._as_of_cutoff()
+        return SQL(
+            """
+            WITH last AS (
+                SELECT DISTINCT ON (history.lead_id)
+                       history.id,
+                       history.lead_id,
+                       history.event,
+                       history.to_stage_id,
+                       history.win_rate,
+                       MAX(history.date) FILTER (WHERE history.event IN %(moves)s)
+                           OVER (PARTITION BY history.lead_id) AS date_stage
+                  FROM crm_lead_stage_history history
+                 WHERE history.date < %(cutoff)s
+                 ORDER BY history.lead_id, history.date DESC, history.id DESC
+            )
+            SELECT last.lead_id::bigint * 100000000 + %(minute)s AS id,
+                   last.lead_id,
+                   last.to_stage_id AS stage_id,
+                   stage.sequence AS stage_sequence,
+                   CASE WHEN last.event = 'lost' THEN 'lost'
+                        WHEN stage.is_won THEN 'won'
+                        ELSE 'open' END AS state,
+                   last.date_stage,
+                   EXTRACT(EPOCH FROM %(cutoff)s - last.date_stage) / 86400.0
+                       AS days_in_stage,
+                   CASE WHEN owner.value IS NULL THEN lead.user_id
+                        ELSE NULLIF(owner.value, 0) END AS user_id,
+                   lead.team_id,
+                   lead.company_id,
+                   lead.partner_id,
+                   lead.date_deadline,
+                   company.currency_id AS company_currency,
+                   COALESCE(revenue.value, lead.expected_revenue) AS amount,
+                   last.win_rate,
+                   COALESCE(revenue.value, lead.expected_revenue) * last.win_rate
+                       / 100.0 AS weighted_amount,
+                   1 AS opportunity_count
+              FROM last
+              JOIN crm_lead lead ON lead.id = last.lead_id
+              JOIN crm_stage stage ON stage.id = last.to_stage_id
+              LEFT JOIN res_company company ON company.id = lead.company_id
+              LEFT JOIN LATERAL (%(owner)s) owner ON TRUE
+              LEFT JOIN LATERAL (%(revenue)s) revenue ON TRUE
+             WHERE lead.type = 'opportunity'
+            """,
+            moves=STAGE_EVENTS,
+            cutoff=cutoff,
+            # Rows of different days must not share ids (nor cached values).
+            minute=int((cutoff - EPOCH).total_seconds() // 60),
+            owner=first_change_after(user_field, "old_value_integer"),
+            revenue=first_change_after(amount_field, "old_value_float"),
+        )

@@ -1,0 +1,253 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+# Events that put an opportunity into a stage (a restore resumes a stay).
+ENTRY_EVENTS = ("create", "forward", "backward")
+
+
+class CrmFunnelStageReport(models.Model):
+    """Stage analytics 阶段控制参数, rebuilt from the stage history.
+
+    One row per opportunity and funnel stage it reached, dated when it first
+    entered the stage. Every rate is the average of a 0/100 flag over these
+    rows, so it stays a true ratio (passed ÷ entered, won ÷ entered) whatever
+    the grouping: stage, salesperson, team, company, month of entry.
+    """
+
+    _name = "crm.funnel.stage.report"
+    _description = "Stage Analysis"
+    _auto = False
+    _rec_name = "stage_id"
+    _order = "date desc, id desc"
+    _depends = {
+        "crm.lead.stage.history": ["lead_id", "event", "to_stage_id", "date"],
+        "crm.lead": ["type", "user_id", "team_id", "company_id"],
+        "crm.stage": ["sequence", "is_won", "win_rate"],
+    }
+
+    lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True)
+    stage_id = fields.Many2one("crm.stage", readonly=True)
+    date = fields.Datetime(
+        string="Entered On",
+        readonly=True,
+        help="When the opportunity first entered the stage.",
+    )
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    is_funnel_entry = fields.Boolean(
+        string="Funnel Entry",
+        readonly=True,
+        help="The stage in which the opportunity entered the funnel.",
+    )
+    state = fields.Selection(
+        [
+            ("in_stage", "Still in Stage"),
+            ("passed", "Passed"),
+            ("stopped", "Did Not Pass"),
+        ],
+        string="Outcome",
+        readonly=True,
+    )
+    entered_count = fields.Integer(string="Entered", readonly=True)
+    passed_count = fields.Integer(
+        string="Passed",
+        readonly=True,
+        help="Later reached a further stage (or Won).",
+    )
+    won_count = fields.Integer(string="Won", readonly=True, help="Later won.")
+    pass_rate = fields.Float(
+        string="Pass Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Stage pass rate 阶段商机通过率: passed ÷ entered.",
+    )
+    historical_win_rate = fields.Float(
+        string="Historical Win Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Stage win rate 阶段商机赢率 from history: won ÷ entered.",
+    )
+    win_rate = fields.Float(
+        string="Preset Win Rate (%)",
+        readonly=True,
+        aggregator="avg",
+    )
+    days_in_stage = fields.Float(
+        string="Average Days in Stage",
+        readonly=True,
+        aggregator="avg",
+        help="Time spent in the stage (all stays added up), for opportunities "
+        "that left it; time while lost is not counted.",
+    )
+    median_days_in_stage = fields.Float(
+        string="Median Days in Stage",
+        readonly=True,
+        aggregator="avg",
+        help="Median of the time spent in the stage by the opportunities that left it.",
+    )
+    days_to_won = fields.Float(
+        string="Days to Won",
+        readonly=True,
+        aggregator="avg",
+        help="Won opportunities: days from entering this stage to the win.",
+    )
+    cycle_days = fields.Float(
+        string="Promotion Cycle (Days)",
+        readonly=True,
+        aggregator="avg",
+        help="升迁周期: days from entering the funnel to the win. Set on the "
+        "row of the stage where a won opportunity entered the funnel, so it "
+        "counts each won opportunity once.",
+    )
+
+    def _read_group_select(self, aggregate_spec, query):
+        if aggregate_spec == "median_days_in_stage:avg":
+            return SQL(
+                "percentile_cont(0.5) WITHIN GROUP (ORDER BY %s)",
+                self._field_to_sql(self._table, "median_days_in_stage", query),
+            )
+        return super()._read_group_select(aggregate_spec, query)
+
+    @property
+    def _table_query(self):
+        return SQL(
+            """
+            WITH step AS (
+                SELECT history.id,
+                       history.lead_id,
+                       history.event,
+                       history.to_stage_id,
+                       history.date,
+                       LEAD(history.date) OVER lead_time AS next_date,
+                       -- The furthest stage reached after this event (Won: beyond all).
+                       MAX(CASE WHEN history.event = 'won' THEN 2147483647
+                                WHEN history.event = 'forward' THEN
+                                    array_position(
+                                        %(ranked)s::int[], history.to_stage_id)
+                           END)
+                           OVER (lead_time ROWS BETWEEN 1 FOLLOWING
+                                 AND UNBOUNDED FOLLOWING) AS reached_after,
+                       MIN(history.date) FILTER (WHERE history.event = 'won')
+                           OVER lead_all AS date_won,
+                       MIN(history.date) OVER lead_all AS date_funnel_entry,
+                       ROW_NUMBER() OVER lead_time = 1 AS is_funnel_entry
+                  FROM crm_lead_stage_history history
+                WINDOW lead_all AS (PARTITION BY history.lead_id),
+                       lead_time AS (PARTITION BY history.lead_id
+                                     ORDER BY history.date, history.id)
+            ),
+            stay AS (
+                SELECT step.lead_id,
+                       step.to_stage_id AS stage_id,
+                       MIN(step.id) FILTER (WHERE step.event IN %(entries)s)
+                           AS entry_id,
+                       MIN(step.date) FILTER (WHERE step.event IN %(entries)s)
+                           AS date,
+                       -- Non-increasing in time: its maximum is the first entry's.
+                       MAX(step.reached_after) FILTER (
+                           WHERE step.event IN %(entries)s) AS reached_after,
+                       BOOL_OR(step.is_funnel_entry) AS is_funnel_entry,
+                       BOOL_OR(step.next_date IS NULL) AS still_in_stage,
+                       SUM(EXTRACT(EPOCH FROM step.next_date - step.date))
+                           / 86400.0 AS days,
+                       MIN(step.date_won) AS date_won,
+                       MIN(step.date_funnel_entry) AS date_funnel_entry
+                  FROM step
+                 WHERE step.event IN %(stays)s
+                 GROUP BY step.lead_id, step.to_stage_id
+            ),
+            outcome AS (
+                SELECT stay.*,
+                       COALESCE(
+                           stay.reached_after
+                               > array_position(%(ranked)s::int[], stage.id),
+                           FALSE
+                       ) AS passed,
+                       COALESCE(stay.date_won >= stay.date, FALSE) AS won,
+                       stage.win_rate
+                  FROM stay
+                  JOIN crm_stage stage
+                    ON stage.id = stay.stage_id AND stage.is_won IS NOT TRUE
+                 WHERE stay.entry_id IS NOT NULL
+            )
+            SELECT outcome.entry_id AS id,
+                   outcome.lead_id,
+                   outcome.stage_id,
+                   outcome.date,
+                   lead.user_id,
+                   lead.team_id,
+                   lead.company_id,
+                   outcome.is_funnel_entry,
+                   CASE WHEN outcome.passed THEN 'passed'
+                        WHEN outcome.still_in_stage THEN 'in_stage'
+                        ELSE 'stopped' END AS state,
+                   1 AS entered_count,
+                   outcome.passed::int AS passed_count,
+                   outcome.won::int AS won_count,
+                   CASE WHEN outcome.passed THEN 100.0 ELSE 0.0 END AS pass_rate,
+                   CASE WHEN outcome.won THEN 100.0 ELSE 0.0 END
+                       AS historical_win_rate,
+                   outcome.win_rate,
+                   CASE WHEN NOT outcome.still_in_stage THEN outcome.days END
+                       AS days_in_stage,
+                   CASE WHEN NOT outcome.still_in_stage THEN outcome.days END
+                       AS median_days_in_stage,
+                   CASE WHEN outcome.won THEN
+                       EXTRACT(EPOCH FROM outcome.date_won - outcome.date) / 86400.0
+                   END AS days_to_won,
+                   CASE WHEN outcome.won AND outcome.is_funnel_entry THEN
+                       EXTRACT(EPOCH FROM outcome.date_won - outcome.date_funnel_entry)
+                           / 86400.0
+                   END AS cycle_days
+              FROM outcome
+              JOIN crm_lead lead ON lead.id = outcome.lead_id
+             WHERE lead.type = 'opportunity'
+            """,
+            # Funnel order of the stages (few): a rank without a join.
+            ranked=self.env["crm.stage"].search([], order="sequence, id").ids,
+            entries=ENTRY_EVENTS,
+            stays=(*ENTRY_EVENTS, "restore"),
+        )
+
+    def _stage_summary(self, domain=None):
+        """Stage control parameters per stage, for dashboards and crm.stage.
+
+        {stage id: {entered, passed, won, pass_rate, historical_win_rate,
+        win_rate, avg_days, median_days, cycle_days}}; rates in %.
+        """
+        groups = self._read_group(
+            domain or [],
+            ["stage_id"],
+            [
+                "entered_count:sum",
+                "passed_count:sum",
+                "won_count:sum",
+                "pass_rate:avg",
+                "historical_win_rate:avg",
+                "days_in_stage:avg",
+                "median_days_in_stage:avg",
+            ],
+        )
+        return {
+            stage.id: {
+                "entered": entered,
+                "passed": passed,
+                "won": won,
+                "pass_rate": pass_rate or 0.0,
+                "historical_win_rate": win_rate or 0.0,
+                "win_rate": stage.win_rate,
+                "avg_days": avg_days,
+                "median_days": median_days,
+            }
+            for (
+                stage,
+                entered,
+                passed,
+                won,
+                pass_rate,
+                win_rate,
+                avg_days,
+                median_days,
+            ) in groups
+        }

@@ -1,0 +1,44 @@
+from odoo import api, fields, models
+
+
+class CrmFunnelHealthLine(models.TransientModel):
+    _name = "crm.funnel.health.line"
+    _description = "Funnel Health of a Salesperson"
+    _order = "id"
+
+    wizard_id = fields.Many2one(
+        "crm.funnel.health.wizard", required=True, ondelete="cascade"
+    )
+    user_id = fields.Many2one("res.users", string="Salesperson")
+    team_id = fields.Many2one("crm.team", string="Sales Team")
+    currency_id = fields.Many2one("res.currency", compute="_compute_currency_id")
+    opportunity_count = fields.Integer(string="Open Opportunities")
+    weighted_amount = fields.Monetary(string="Weighted Pipeline")
+    won_amount = fields.Monetary(string="Won in Period")
+    forecast_amount = fields.Monetary(
+        string="Won + Weighted in Period",
+        help="Won in the period plus the weighted amount of the open "
+        "opportunities expected to close in it.",
+    )
+    target_amount = fields.Monetary(string="Target")
+    gap_amount = fields.Monetary(string="Gap")
+    coverage = fields.Float(string="Coverage (%)")
+    stage_weighted = fields.Char(string="Weighted by Stage")
+    needed = fields.Char(
+        string="Opportunities Needed",
+        help="Per stage: target ÷ (average deal amount × stage win rate).",
+    )
+    balanced = fields.Boolean(
+        help="The weighted amount of each stage is close to the stages' mean."
+    )
+    funnel_not_full = fields.Boolean()
+    low_conversion = fields.Boolean()
+    low_conversion_stage_ids = fields.Many2many(
+        "crm.stage", string="Low Conversion Stages"
+    )
+    last_inspection = fields.Datetime(string="Last Manager Inspection")
+    weak_inspection = fields.Boolean()
+
+    @api.depends_context("allowed_company_ids")
+    def _compute_currency_id(self):
+        self.currency_id = self.env.company.currency_id

@@ -1,0 +1,283 @@
+import math
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+
+class CrmFunnelHealthWizard(models.TransientModel):
+    """Funnel health 健康的销售漏斗 per salesperson and team.
+
+    A healthy funnel has the weighted amount of each stage roughly equal,
+    Σ weighted above the period target, conversion in line with the team and
+    a manager who inspects it. The three classic failures are flagged:
+    funnel not full 漏斗不满, low conversion 转化率低, weak inspection 检查不力.
+    """
+
+    _name = "crm.funnel.health.wizard"
+    _description = "Funnel Health"
+
+    date_from = fields.Date(
+        string="Period From",
+        required=True,
+        default=lambda self: fields.Date.context_today(self).replace(day=1),
+    )
+    date_to = fields.Date(
+        string="Period To",
+        required=True,
+        default=lambda self: (
+            fields.Date.context_today(self).replace(day=1)
+            + relativedelta(months=1, days=-1)
+        ),
+    )
+    team_id = fields.Many2one("crm.team", string="Sales Team")
+    balance_tolerance = fields.Float(
+        string="Balance Tolerance (%)",
+        default=50.0,
+        help="A funnel is balanced when the weighted amount of each stage is "
+        "within this share of the stages' mean.",
+    )
+    low_conversion_ratio = fields.Float(
+        string="Low Conversion Below (%)",
+        default=70.0,
+        help="A stage converts poorly when its pass rate is below this share of "
+        "the team's pass rate for the stage.",
+    )
+    inspection_days = fields.Integer(
+        string="Inspection Within (Days)",
+        default=14,
+        help="Weak inspection: no message or note by a sales manager or the team "
+        "leader on the salesperson's open opportunities for this many days.",
+    )
+    line_ids = fields.One2many("crm.funnel.health.line", "wizard_id")
+
+    def _targets(self, pairs):
+        """{(user id, team id): target of the period} when targets exist."""
+        if "crm.sales.target" not in self.env:
+            return None
+        groups = self.env["crm.sales.target"]._read_group(
+            [
+                ("user_id", "in", [user.id for user, _team in pairs]),
+                ("date_from", "<=", self.date_to),
+                ("date_to", ">=", self.date_from),
+            ],
+            ["user_id"],
+            ["amount:sum"],
+        )
+        by_user = {user.id: amount for user, amount in groups}
+        return {(user.id, team.id): by_user.get(user.id, 0.0) for user, team in pairs}
+
+    def _last_inspections(self, users):
+        """{salesperson id: last message by a manager on their open opportunities}."""
+        managers = self.env["res.users"].search(
+            [("groups_id", "in", self.env.ref("sales_team.group_sale_manager").id)]
+        )
+        managers |= self.env["crm.team"].search([]).user_id
+        if not users or not managers:
+            return {}
+        self.env["mail.message"].flush_model(
+            ["model", "res_id", "author_id", "date", "message_type"]
+        )
+        self.env["crm.lead"].flush_model(["user_id", "active", "type"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT lead.user_id, MAX(message.date)
+                  FROM mail_message message
+                  JOIN crm_lead lead
+                    ON lead.id = message.res_id AND message.model = 'crm.lead'
+                  JOIN res_users author ON author.partner_id = message.author_id
+                 WHERE lead.active AND lead.type = 'opportunity'
+                   AND lead.user_id IN %(users)s
+                   AND author.id IN %(managers)s
+                   AND author.id <> lead.user_id
+                   AND message.message_type IN ('comment', 'notification')
+                 GROUP BY lead.user_id
+                """,
+                users=tuple(users.ids),
+                managers=tuple(managers.ids),
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    def _health_data(self):
+        """Funnel health per salesperson and team, for dashboards.
+
+        A list of dicts: user_id, team_id, stages (per funnel stage: stage_id,
+        count, amount, weighted, win_rate, pass_rate, team_pass_rate, needed),
+        weighted, won, forecast (won + weighted of the period), target (None
+        without targets), gap, coverage, balanced, funnel_not_full,
+        low_conversion_stage_ids, last_inspection, weak_inspection.
+        """
+        self.ensure_one()
+        Forecast = self.env["crm.funnel.forecast.report"]
+        team_domain = [("team_id", "=", self.team_id.id)] if self.team_id else []
+        stages = self.env["crm.stage"].search(
+            [("is_won", "=", False)], order="sequence, id"
+        )
+        # The shape of the whole open funnel.
+        open_groups = Forecast._read_group(
+            [("state", "=", "open"), *team_domain],
+            ["user_id", "team_id", "stage_id"],
+            ["__count", "amount:sum", "weighted_amount:sum"],
+        )
+        # What counts against the period target.
+        period_groups = Forecast._read_group(
+            [
+                ("date", ">=", self.date_from),
+                ("date", "<=", self.date_to),
+                *team_domain,
+            ],
+            ["user_id", "team_id"],
+            ["weighted_amount:sum", "won_amount:sum"],
+        )
+        Stage = self.env["crm.funnel.stage.report"]
+        person_rates = {
+            (user.id, team.id, stage.id): rate
+            for user, team, stage, rate in Stage._read_group(
+                team_domain, ["user_id", "team_id", "stage_id"], ["pass_rate:avg"]
+            )
+        }
+        team_rates = {
+            (team.id, stage.id): rate
+            for team, stage, rate in Stage._read_group(
+                team_domain, ["team_id", "stage_id"], ["pass_rate:avg"]
+            )
+        }
+
+        pipeline = {}
+        for user, team, stage, count, amount, weighted in open_groups:
+            pipeline.setdefault((user, team), {})[stage.id] = (count, amount, weighted)
+        period = {
+            (user, team): (weighted, won) for user, team, weighted, won in period_groups
+        }
+        pairs = sorted(
+            set(pipeline) | set(period),
+            key=lambda pair: (pair[0].name or "", pair[1].name or ""),
+        )
+        targets = self._targets(pairs)
+        inspections = self._last_inspections(
+            self.env["res.users"].union(*(user for user, _team in pairs))
+        )
+        since = fields.Datetime.now() - timedelta(days=self.inspection_days)
+
+        result = []
+        for user, team in pairs:
+            by_stage = pipeline.get((user, team), {})
+            count = sum(values[0] for values in by_stage.values())
+            amount = sum(values[1] for values in by_stage.values())
+            average_deal = amount / count if count else 0.0
+            target = targets.get((user.id, team.id)) if targets is not None else None
+            lines = []
+            for stage in stages:
+                stage_count, stage_amount, weighted = by_stage.get(
+                    stage.id, (0, 0.0, 0.0)
+                )
+                per_deal = average_deal * stage.win_rate / 100
+                lines.append(
+                    {
+                        "stage_id": stage.id,
+                        "count": stage_count,
+                        "amount": stage_amount,
+                        "weighted": weighted,
+                        "win_rate": stage.win_rate,
+                        "pass_rate": person_rates.get((user.id, team.id, stage.id)),
+                        "team_pass_rate": team_rates.get((team.id, stage.id)),
+                        "needed": math.ceil(target / per_deal)
+                        if target and per_deal
+                        else None,
+                    }
+                )
+            weights = [line["weighted"] for line in lines]
+            mean = sum(weights) / len(weights) if weights else 0.0
+            balanced = bool(mean) and all(
+                abs(weight - mean) <= mean * self.balance_tolerance / 100
+                for weight in weights
+            )
+            period_weighted, won = period.get((user, team), (0.0, 0.0))
+            forecast = period_weighted + won
+            low = [
+                line["stage_id"]
+                for line in lines
+                if line["pass_rate"] is not None
+                and line["team_pass_rate"]
+                and line["pass_rate"]
+                < line["team_pass_rate"] * self.low_conversion_ratio / 100
+            ]
+            last = inspections.get(user.id)
+            result.append(
+                {
+                    "user_id": user.id,
+                    "team_id": team.id,
+                    "stages": lines,
+                    "count": count,
+                    "weighted": sum(weights),
+                    "won": won,
+                    "forecast": forecast,
+                    "target": target,
+                    "gap": target - forecast if target is not None else None,
+                    "coverage": forecast / target * 100 if target else None,
+                    "balanced": balanced,
+                    "funnel_not_full": target is not None and forecast < target,
+                    "low_conversion_stage_ids": low,
+                    "last_inspection": last,
+                    "weak_inspection": bool(user) and (not last or last < since),
+                }
+            )
+        return result
+
+    def action_compute(self):
+        self.ensure_one()
+        self.line_ids.unlink()
+        data = self._health_data()
+        Stage = self.env["crm.stage"]
+        self.env["crm.funnel.health.line"].create(
+            [
+                {
+                    "wizard_id": self.id,
+                    "user_id": row["user_id"],
+                    "team_id": row["team_id"],
+                    "opportunity_count": row["count"],
+                    "weighted_amount": row["weighted"],
+                    "won_amount": row["won"],
+                    "forecast_amount": row["forecast"],
+                    "target_amount": row["target"] or 0.0,
+                    "gap_amount": row["gap"] or 0.0,
+                    "coverage": row["coverage"] or 0.0,
+                    "stage_weighted": " / ".join(
+                        f"{Stage.browse(line['stage_id']).name} {line['weighted']:,.0f}"
+                        for line in row["stages"]
+                    ),
+                    "needed": " / ".join(
+                        f"{Stage.browse(line['stage_id']).name} {line['needed']}"
+                        for line in row["stages"]
+                        if line["needed"] is not None
+                    ),
+                    "balanced": row["balanced"],
+                    "funnel_not_full": row["funnel_not_full"],
+                    "low_conversion": bool(row["low_conversion_stage_ids"]),
+                    "low_conversion_stage_ids": [
+                        fields.Command.set(row["low_conversion_stage_ids"])
+                    ],
+                    "last_inspection": row["last_inspection"],
+                    "weak_inspection": row["weak_inspection"],
+                }
+                for row in data
+            ]
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Funnel Health"),
+            "res_model": "crm.funnel.health.line",
+            "view_mode": "list",
+            "views": [(False, "list")],
+            "domain": [("wizard_id", "=", self.id)],
+            "target": "current",
+        }
+
+    @api.model
+    def action_open_dashboard_data(self, values=None):
+        """Health data for a client dashboard (JSON-friendly)."""
+        return self.create(values or {})._health_data()
