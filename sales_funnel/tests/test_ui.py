@@ -54,3 +54,48 @@ class TestSalesFunnelUi(HttpCase):
         ticks = self.lead.criterion_ids.filtered("done")
         self.assertEqual(len(ticks), len(self.verification.criterion_ids))
         self.assertEqual(ticks.done_user_id, self.salesman)
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelDashboardUi(HttpCase):
+    def setUp(self):
+        super().setUp()
+        self.assertTrue(
+            shutil.which("chromium") or shutil.which("google-chrome"),
+            "Chromium is required for the browser tests (Debian package chromium).",
+        )
+        import websocket  # noqa: F401
+
+    def test_dashboard_numbers_and_drill_down(self):
+        manager = new_test_user(
+            self.env,
+            "sf_dash_manager",
+            password="sf_dash_manager",
+            groups="sales_team.group_sale_manager",
+        )
+        Dashboard = self.env["crm.funnel.dashboard"]
+        kind, start, end = Dashboard._period_bounds("next_quarter")
+        self.env["crm.lead"].search([("type", "=", "opportunity")]).action_archive()
+        self.env["crm.lead"].create(
+            {
+                "name": "SF Dashboard Deal",
+                "type": "opportunity",
+                "user_id": manager.id,
+                "stage_id": self.env.ref("sales_funnel.crm_stage_proposal").id,
+                "expected_revenue": 100000,
+                "date_deadline": end,
+            }
+        )
+        self.env["crm.sales.target"].create(
+            {
+                "user_id": manager.id,
+                "period_type": kind,
+                "period_date": start,
+                "amount": 200000,
+            }
+        )
+        self.start_tour(
+            "/odoo/action-sales_funnel.crm_funnel_dashboard_action",
+            "sales_funnel_dashboard_tour",
+            login="sf_dash_manager",
+        )
