@@ -199,6 +199,25 @@ def main():
         page.click("a[name=handoff]")
         page.wait_for_timeout(800)
         page.screenshot(path=out / f"handoff_failed{suffix}.png")
+
+        # 9. The director's funnel dashboard, this year.
+        page.goto(f"{options.url}/odoo/action-sales_funnel.crm_funnel_dashboard_action")
+        page.wait_for_selector(".o_sf_dashboard .o_sf_funnel_row")
+        page.select_option(".o_sf_period", "this_quarter")
+        page.wait_for_timeout(1500)
+        page.screenshot(path=out / f"dashboard{suffix}.png", full_page=True)
+
+        # 10. Analyses: funnel forecast, stage analysis, accuracy, targets.
+        for name, action, selector in (
+            ("forecast", "crm_funnel_summary_action", ".o_pivot"),
+            ("stage_analysis", "crm_funnel_stage_report_action", ".o_pivot"),
+            ("accuracy", "crm_forecast_snapshot_action", ".o_list_view, .o_pivot"),
+            ("targets", "crm_sales_target_action", ".o_list_view"),
+        ):
+            page.goto(f"{options.url}/odoo/action-sales_funnel.{action}")
+            page.wait_for_selector(selector)
+            page.wait_for_timeout(1200)
+            page.screenshot(path=out / f"{name}{suffix}.png")
         browser.close()
 
 

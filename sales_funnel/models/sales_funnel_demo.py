@@ -1,7 +1,12 @@
 import random
 from datetime import timedelta
 
-from odoo import Command, api, models
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, api, fields, models
+from odoo.tools import date_utils
+
+from .crm_forecast_snapshot import SNAPSHOT_CONTEXT_KEY
 
 DEMO_PROJECTS = [
     "Substation retrofit 变电站改造",
@@ -67,6 +72,7 @@ class SalesFunnelDemo(models.AbstractModel):
         self._add_lines(rng, won)
         self._backdate(rng, timelines)
         self._handoff_story(won)
+        self._forecast_story(rng, teams)
 
     def _add_lines(self, rng, leads):
         """Product lines of the won deals: main products, services, accessories."""
@@ -99,6 +105,76 @@ class SalesFunnelDemo(models.AbstractModel):
                     )
                 )
             lead.line_ids = lines
+
+    def _forecast_story(self, rng, teams):
+        """Quarterly targets, next month's forecasts and the accuracy of the
+        forecasts of the months that are over."""
+        today = fields.Date.context_today(self)
+        quarter = date_utils.start_of(today, "quarter")
+        targets = []
+        for team in teams:
+            members = team.member_ids - team.user_id
+            for step in (-2, -1, 0, 1):
+                start = quarter + relativedelta(months=3 * step)
+                amounts = [rng.randrange(15, 35) * 100000 for _member in members]
+                targets += [
+                    {"user_id": user.id, "period_date": start, "amount": amount}
+                    for user, amount in zip(members, amounts, strict=True)
+                ]
+                targets.append(
+                    {"team_id": team.id, "period_date": start, "amount": sum(amounts)}
+                )
+        self.env["crm.sales.target"].create(
+            [dict(vals, period_type="quarter") for vals in targets]
+        )
+        # Next month: each salesperson submits, some with their own figure.
+        Submission = self.env["crm.forecast.submission"]
+        for index, user in enumerate((teams[0] | teams[1]).member_ids.sorted("id")):
+            draft = Submission.with_user(user).create(
+                {"level": "salesperson", "user_id": user.id, "period_type": "month"}
+            )
+            if index % 2:
+                draft.write(
+                    {
+                        "amount": round(draft.system_amount * 1.2, -3),
+                        "comment": "The customer confirmed the budget last week.",
+                    }
+                )
+            draft.action_submit()
+        self._past_accuracy(rng, today)
+
+    def _past_accuracy(self, rng, today):
+        """Snapshots of the last four months, as the monthly job took them,
+        with forecasts around what was then won, then evaluated."""
+        Snapshot = self.env["crm.forecast.snapshot"].sudo()
+        Snapshot = Snapshot.with_context(**{SNAPSHOT_CONTEXT_KEY: True})
+        company = self.env.company
+        month = date_utils.start_of(today, "month")
+        vals_list = []
+        for step in range(1, 5):
+            start = month - relativedelta(months=step)
+            end = date_utils.end_of(start, "month")
+            won = Snapshot._won_amounts(company, start, end)
+            known = {key: amount for key, amount in won.items() if key[1]}
+            for (level, owner), actual in sorted(known.items()):
+                forecast = round(actual * rng.uniform(0.7, 1.45), -3)
+                vals = {
+                    "snapshot_date": start - relativedelta(months=1),
+                    "company_id": company.id,
+                    "level": level,
+                    "period_type": "month",
+                    "date_from": start,
+                    "date_to": end,
+                    "system_amount": round(actual * rng.uniform(0.5, 1.6), -3),
+                    "submitted_amount": forecast,
+                    "forecast_amount": forecast,
+                }
+                if level == "salesperson":
+                    vals["user_id"] = owner
+                elif level == "team":
+                    vals["team_id"] = owner
+                vals_list.append(vals)
+        Snapshot.create(vals_list)._evaluate_snapshots(today)
 
     def _handoff_story(self, won):
         """The secretary's list: won deals in every integration status."""
