@@ -156,11 +156,18 @@ def create_partners(cr, count, uid):
         """,
         {"count": count, "uid": uid},
     )
-    ids = [row[0] for row in cr.fetchall()]
+    ids = sorted(row[0] for row in cr.fetchall())
+    first, last = ids[0], ids[-1]
+    if last - first + 1 != len(ids):
+        raise SystemExit("partner ids are not contiguous (concurrent inserts?)")
     cr.execute(
-        "UPDATE res_partner SET commercial_partner_id = id WHERE id = ANY(%s)", [ids]
+        """
+        UPDATE res_partner SET commercial_partner_id = id
+         WHERE id BETWEEN %s AND %s
+        """,
+        [first, last],
     )
-    return ids[0], ids[-1]
+    return first, last
 
 
 # ----------------------------------------------------------------------

@@ -774,11 +774,18 @@ def run_all(bench, runs, only=None, memory=False):
             continue
         count = item.runs or runs
         track = memory or item.name.startswith("XLSX")
-        result = timed(bench, item.func, count, memory=track)
-        result.name = item.name
-        if item.baseline:
-            result.baseline = timed(bench, item.baseline, count, memory=track)
-            result.baseline.name = item.baseline_name
+        bench.cr.execute("SAVEPOINT bench_measurement")
+        try:
+            result = timed(bench, item.func, count, memory=track)
+            result.name = item.name
+            if item.baseline:
+                result.baseline = timed(bench, item.baseline, count, memory=track)
+                result.baseline.name = item.baseline_name
+        except Exception as error:  # noqa: BLE001 (one row fails, not the run)
+            result = Result(item.name, note=f"error: {error!r}"[:200])
+        finally:
+            bench.cr.execute("ROLLBACK TO SAVEPOINT bench_measurement")
+            bench.invalidate()
         results.append(result)
         print_row(result)
     return results
