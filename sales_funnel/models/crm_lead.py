@@ -130,12 +130,10 @@ class CrmLead(models.Model):
             since = lead.date_last_stage_update or lead.create_date or now
             lead.days_in_stage = (now - since).total_seconds() / 86400
 
-    def _stuck_query(self, lead_ids=None):
-        """SQL selecting the open opportunities past their stage's maximum days,
-        with no activity that is still due (a planned, not overdue activity
-        means someone is on it)."""
-        query = SQL(
-            """
+    def _stuck_lead_ids(self, lead_ids=None):
+        """Open opportunities past their stage's maximum days, with no activity
+        that is still due (a planned, not overdue activity means someone is on it)."""
+        query = """
             SELECT lead.id
               FROM crm_lead lead
               JOIN crm_stage stage ON stage.id = lead.stage_id
@@ -148,21 +146,21 @@ class CrmLead(models.Model):
                     WHERE activity.res_model = 'crm.lead'
                       AND activity.res_id = lead.id
                       AND activity.date_deadline >= %(today)s)
-            """,
-            now=fields.Datetime.now(),
-            today=fields.Date.context_today(self),
-        )
+        """
+        params = {
+            "now": fields.Datetime.now(),
+            "today": fields.Date.context_today(self),
+        }
         if lead_ids is not None:
-            query = SQL("%s AND lead.id IN %s", query, tuple(lead_ids) or (0,))
+            query += " AND lead.id IN %(ids)s"
+            params["ids"] = tuple(lead_ids) or (0,)
         self.env["crm.lead"].flush_model(
             ["active", "stage_id", "date_last_stage_update"]
         )
         self.env["crm.stage"].flush_model(["is_won", "max_days_in_stage"])
         self.env["mail.activity"].flush_model(["res_model", "res_id", "date_deadline"])
-        return query
-
-    def _stuck_lead_ids(self, lead_ids=None):
-        return {row[0] for row in self.env.execute_query(self._stuck_query(lead_ids))}
+        self.env.cr.execute(query, params)
+        return {row[0] for row in self.env.cr.fetchall()}
 
     @api.depends("stage_id", "date_last_stage_update", "activity_ids.date_deadline")
     def _compute_is_stuck(self):
