@@ -1,0 +1,660 @@
+#!/usr/bin/env python3
+"""Generate a large, consistent sales funnel data set directly in SQL.
+
+Usage (the database must have sales_funnel installed, ideally without demo):
+
+    python3 bench/generate.py -c /tmp/odoo.conf --dbname bn_100k --leads 100000
+
+What it creates (appends; run it on a fresh database):
+
+* ~50 salespeople (``bench_sp_01`` … ``bench_sp_50``, password = login) in ~8
+  sales teams, through the ORM (they are few);
+* N/20 customer companies (``res.partner``), in SQL;
+* N opportunities (``crm.lead``) in SQL: a realistic spread over the funnel
+  stages (open ≈ 58 %, won ≈ 20 %, lost ≈ 22 %), salespeople, customers,
+  amounts (log-uniform 5,000 – 1,000,000) and expected closing dates over the
+  past year and the next six months;
+* a CONSISTENT stage history (``crm.lead.stage.history``) for each of them:
+  a ``create`` event in the first stage (sometimes the second), one ``forward``
+  event per stage up to the furthest stage reached, sometimes one ``backward``
+  move, then ``won`` or ``lost``; event dates strictly increase, the
+  opportunity's ``date_last_stage_update`` is the date of its last stage
+  change and ``days_in_previous_stage`` is the time between two events;
+* the checklist lines (``crm.lead.criterion``) of the current stage of each
+  open opportunity, about half of them ticked (``--no-checklist`` to skip);
+* a planned activity on about a quarter of the open opportunities (some
+  overdue), so that the "stuck" search and the kanban activity progress bar
+  have realistic work to do;
+* sales targets and forecast snapshots, only when their tables exist (see
+  :func:`generate_targets` and :func:`generate_snapshots`).
+
+Everything is one ``INSERT … SELECT`` per table (``generate_series``), so
+1,000,000 opportunities take a few minutes; ANALYZE runs at the end.
+"""
+
+import argparse
+import logging
+import math
+import time
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+
+_logger = logging.getLogger("bench.generate")
+
+N_USERS = 50
+N_TEAMS = 8
+# Share of the opportunities by outcome.
+SHARE_WON = 0.20
+SHARE_LOST = 0.22
+# Spread of open opportunities over the open stages, top of the funnel first,
+# and the stage where lost opportunities were lost (padded/trimmed to the
+# number of stages of the database).
+OPEN_WEIGHTS = [0.38, 0.27, 0.20, 0.15]
+LOST_WEIGHTS = [0.45, 0.30, 0.15, 0.10]
+SHARE_BACKWARD = 0.08  # open deals that went one stage too far, then back
+SHARE_START_SECOND = 0.10  # deals created directly in the second stage
+SHARE_UNASSIGNED = 0.02
+SHARE_ACTIVITY = 0.25
+
+
+def log(msg, *args):
+    print(time.strftime("%H:%M:%S"), msg % args if args else msg, flush=True)
+
+
+def thresholds(weights, count):
+    """Inner cumulative thresholds for ``width_bucket`` (``count`` buckets)."""
+    weights = (list(weights) + [weights[-1]] * count)[:count]
+    total = sum(weights)
+    cumulative, running = [], 0.0
+    for weight in weights[:-1]:
+        running += weight / total
+        cumulative.append(running)
+    return cumulative or [1.0]
+
+
+def table_columns(cr, table):
+    """{column: (not null without default)} of a table, {} when it is missing."""
+    cr.execute(
+        """
+        SELECT column_name, is_nullable = 'NO' AND column_default IS NULL
+          FROM information_schema.columns
+         WHERE table_schema = current_schema() AND table_name = %s
+        """,
+        [table],
+    )
+    return dict(cr.fetchall())
+
+
+# ----------------------------------------------------------------------
+# Users, teams, partners (setup)
+# ----------------------------------------------------------------------
+
+
+def ensure_sales_force(env):
+    """~50 salespeople in ~8 teams (ORM: they are few). Idempotent."""
+    Users = env["res.users"].with_context(
+        no_reset_password=True, mail_create_nosubscribe=True, tracking_disable=True
+    )
+    group = env.ref("sales_team.group_sale_salesman")
+    logins = [f"bench_sp_{i:02d}" for i in range(1, N_USERS + 1)]
+    existing = Users.search([("login", "in", logins)])
+    missing = [login for login in logins if login not in existing.mapped("login")]
+    if missing:
+        Users.create(
+            [
+                {
+                    "name": f"Bench Salesperson {login[-2:]}",
+                    "login": login,
+                    "password": login,
+                    "email": f"{login}@bench.example.com",
+                    "groups_id": [(6, 0, [group.id])],
+                }
+                for login in missing
+            ]
+        )
+    users = Users.search([("login", "in", logins)], order="login")
+    Team = env["crm.team"].with_context(tracking_disable=True)
+    teams = Team.search([("name", "=like", "Bench Team %")], order="name")
+    if not teams:
+        per_team = math.ceil(len(users) / N_TEAMS)
+        teams = Team.create(
+            [
+                {
+                    "name": f"Bench Team {t + 1}",
+                    "user_id": users[t * per_team].id,
+                    "member_ids": [
+                        (6, 0, users[t * per_team : (t + 1) * per_team].ids)
+                    ],
+                }
+                for t in range(N_TEAMS)
+                if users[t * per_team : (t + 1) * per_team]
+            ]
+        )
+    env.flush_all()
+    team_of = {}
+    for team in teams:
+        for user in team.member_ids:
+            team_of[user.id] = team.id
+    user_ids = [user.id for user in users if user.id in team_of]
+    return user_ids, [team_of[uid] for uid in user_ids]
+
+
+def create_partners(cr, count, uid):
+    cr.execute(
+        """
+        INSERT INTO res_partner (name, complete_name, active, is_company, type,
+                                 lang, autopost_bills, customer_rank, email,
+                                 create_uid, write_uid, create_date, write_date)
+        SELECT 'Bench Customer ' || g, 'Bench Customer ' || g, TRUE, TRUE,
+               'contact', 'en_US', 'ask', 1,
+               'buyer' || g || '@customer.example.com',
+               %(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC'
+          FROM generate_series(1, %(count)s) g
+        RETURNING id
+        """,
+        {"count": count, "uid": uid},
+    )
+    ids = sorted(row[0] for row in cr.fetchall())
+    first, last = ids[0], ids[-1]
+    if last - first + 1 != len(ids):
+        raise SystemExit("partner ids are not contiguous (concurrent inserts?)")
+    cr.execute(
+        """
+        UPDATE res_partner SET commercial_partner_id = id
+         WHERE id BETWEEN %s AND %s
+        """,
+        [first, last],
+    )
+    return first, last
+
+
+# ----------------------------------------------------------------------
+# Opportunities and their history
+# ----------------------------------------------------------------------
+
+# Date of event k of a plan row: slot k of n_ev equal slots of the span, at a
+# pseudo-random (but reproducible: hash of id and k) point in its first 90 %.
+# Event 0 (create) is at the creation date. Slots make dates strictly increase.
+DATE_FUNCTION = """
+CREATE OR REPLACE FUNCTION pg_temp.bn_event_date(
+    created timestamp, span interval, k integer, n integer, lead integer)
+RETURNS timestamp LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN k <= 0 THEN created
+           ELSE created + span * ((k + 0.9 * ((hashint4(lead * 16 + k) & 1048575)
+                                  / 1048576.0)) / n)
+           END
+$$
+"""
+
+
+def create_plan(cr, ctx):
+    """One row per opportunity to create, with every random decision taken."""
+    cr.execute(DATE_FUNCTION)
+    cr.execute("DROP TABLE IF EXISTS bn_plan")
+    cr.execute(
+        """
+        CREATE TEMP TABLE bn_plan AS
+        WITH base AS (
+            SELECT g AS seq,
+                   nextval('crm_lead_id_seq')::integer AS id,
+                   random() AS u_outcome, random() AS u_rank, random() AS u_back,
+                   random() AS u_start, random() AS u_user, random() AS u_span,
+                   random() AS u_age, random() AS u_amount, random() AS u_deadline,
+                   random() AS u_partner, random() AS u_prio
+              FROM generate_series(1, %(n)s) g
+        ), outcome AS (
+            SELECT b.*,
+                   CASE WHEN u_outcome < %(won)s THEN 'won'
+                        WHEN u_outcome < %(won)s + %(lost)s THEN 'lost'
+                        ELSE 'open' END AS outcome
+              FROM base b
+        ), ranked AS (
+            SELECT o.*,
+                   CASE outcome
+                        WHEN 'won' THEN %(k)s
+                        WHEN 'lost' THEN width_bucket(u_rank, %(lost_cut)s::float[]) + 1
+                        ELSE width_bucket(u_rank, %(open_cut)s::float[]) + 1
+                   END AS cur_rank
+              FROM outcome o
+        ), shaped AS (
+            SELECT r.*,
+                   (outcome = 'open' AND cur_rank < %(k)s
+                    AND u_back < %(back)s) AS back,
+                   CASE WHEN cur_rank >= 2 AND u_start < %(start2)s THEN 2 ELSE 1 END
+                       AS start_rank,
+                   (now() at time zone 'UTC') - CASE WHEN u_outcome < %(won)s + %(lost)s
+                        THEN 30 + u_age * 510 ELSE 10 + u_age * 290 END
+                       * interval '1 day'
+                       AS created,
+                   1 + floor(u_user * %(n_users)s)::integer AS user_idx
+              FROM ranked r
+        )
+        SELECT s.*,
+               cur_rank + back::integer AS peak_rank,
+               1 + (cur_rank + back::integer - start_rank) + back::integer
+                 + (outcome = 'won')::integer AS n_stage_ev,
+               1 + (cur_rank + back::integer - start_rank) + back::integer
+                 + (outcome <> 'open')::integer AS n_ev,
+               ((now() at time zone 'UTC') - created)
+                 * CASE WHEN outcome = 'open' THEN 0.3 + 0.7 * u_span
+                        ELSE 0.5 + 0.5 * u_span END AS span,
+               CASE WHEN u_outcome > 1 - %(unassigned)s THEN NULL
+                    ELSE (%(user_ids)s::integer[])[user_idx] END AS user_id,
+               (%(team_ids)s::integer[])[user_idx] AS team_id,
+               %(p_first)s + floor(u_partner * (%(p_last)s - %(p_first)s + 1))::integer
+                   AS partner_id,
+               round((exp(ln(5000) + u_amount * ln(200)) / 100)::numeric) * 100
+                   AS amount,
+               CASE WHEN outcome = 'won' THEN %(won_id)s
+                    ELSE (%(stage_ids)s::integer[])[cur_rank] END AS stage_id,
+               CASE WHEN outcome = 'won' THEN 100.0
+                    WHEN outcome = 'lost' THEN 0.0
+                    ELSE (%(rates)s::float[])[cur_rank] END AS probability
+          FROM shaped s
+        """,
+        ctx,
+    )
+    cr.execute("ALTER TABLE bn_plan ADD PRIMARY KEY (id)")
+    cr.execute("ANALYZE bn_plan")
+
+
+def insert_leads(cr, ctx):
+    cr.execute(
+        """
+        INSERT INTO crm_lead (
+            id, name, type, active, company_id, user_id, team_id, partner_id,
+            stage_id, priority, color, expected_revenue, probability,
+            automated_probability, prorated_revenue, date_deadline, date_open,
+            date_closed, date_last_stage_update, create_date, write_date,
+            create_uid, write_uid, email_from, partner_name)
+        SELECT p.id, 'Bench opportunity ' || p.seq, 'opportunity',
+               p.outcome <> 'lost', %(company_id)s, p.user_id, p.team_id,
+               p.partner_id, p.stage_id,
+               (floor(p.u_prio * p.u_prio * 4))::integer::varchar, 0,
+               p.amount, p.probability, p.probability,
+               round(p.amount * p.probability::numeric / 100, 2),
+               CASE WHEN p.outcome = 'open'
+                    THEN current_date + (floor(p.u_deadline * 546) - 365)::integer
+                    ELSE pg_temp.bn_event_date(p.created, p.span, p.n_ev - 1,
+                                               p.n_ev, p.id)::date
+               END,
+               p.created,
+               CASE WHEN p.outcome <> 'open'
+                    THEN pg_temp.bn_event_date(p.created, p.span, p.n_ev - 1,
+                                               p.n_ev, p.id) END,
+               pg_temp.bn_event_date(p.created, p.span, p.n_stage_ev - 1,
+                                     p.n_ev, p.id),
+               p.created,
+               pg_temp.bn_event_date(p.created, p.span, p.n_ev - 1, p.n_ev, p.id),
+               %(uid)s, %(uid)s,
+               'buyer' || (p.partner_id - %(p_first)s + 1) || '@customer.example.com',
+               'Bench Customer ' || (p.partner_id - %(p_first)s + 1)
+          FROM bn_plan p
+         ORDER BY p.id
+        """,
+        ctx,
+    )
+    return cr.rowcount
+
+
+def insert_history(cr, ctx):
+    """One row per event; k = 0 … n_ev - 1 (see the module docstring)."""
+    cr.execute(
+        """
+        INSERT INTO crm_lead_stage_history (
+            lead_id, event, from_stage_id, to_stage_id, date, user_id,
+            salesperson_id, team_id, company_id, expected_revenue, win_rate,
+            weighted_revenue, days_in_previous_stage, create_uid, write_uid,
+            create_date, write_date)
+        SELECT e.id, e.event,
+               CASE WHEN e.event = 'create' THEN NULL
+                    ELSE (%(all_ids)s::integer[])[e.from_rank] END,
+               (%(all_ids)s::integer[])[e.to_rank],
+               e.date, COALESCE(e.user_id, %(uid)s), e.user_id, e.team_id,
+               %(company_id)s, e.amount, e.rate,
+               round(e.amount * e.rate::numeric / 100, 2),
+               CASE WHEN e.k = 0 THEN 0.0
+                    ELSE extract(epoch FROM e.date - pg_temp.bn_event_date(
+                             e.created, e.span, e.k - 1, e.n_ev, e.id)) / 86400
+               END,
+               %(uid)s, %(uid)s, e.date, e.date
+          FROM (
+            SELECT x.*,
+                   pg_temp.bn_event_date(x.created, x.span, x.k, x.n_ev, x.id) AS date,
+                   CASE WHEN x.event = 'lost' THEN 0.0
+                        ELSE (%(all_rates)s::float[])[x.to_rank] END AS rate
+              FROM (
+                SELECT p.id, p.created, p.span, p.n_ev, p.user_id, p.team_id,
+                       p.amount, k,
+                       CASE WHEN k = 0 THEN 'create'
+                            WHEN k <= p.peak_rank - p.start_rank THEN 'forward'
+                            WHEN p.back AND k = p.peak_rank - p.start_rank + 1
+                                 THEN 'backward'
+                            WHEN p.outcome = 'won' THEN 'won'
+                            ELSE 'lost' END AS event,
+                       CASE WHEN k = 0 THEN NULL
+                            WHEN k <= p.peak_rank - p.start_rank
+                                 THEN p.start_rank + k - 1
+                            WHEN p.back AND k = p.peak_rank - p.start_rank + 1
+                                 THEN p.peak_rank
+                            ELSE p.cur_rank END AS from_rank,
+                       CASE WHEN k <= p.peak_rank - p.start_rank
+                                 THEN p.start_rank + k
+                            WHEN p.back AND k = p.peak_rank - p.start_rank + 1
+                                 THEN p.peak_rank - 1
+                            WHEN p.outcome = 'won' THEN %(k_won)s
+                            ELSE p.cur_rank END AS to_rank
+                  FROM bn_plan p, generate_series(0, p.n_ev - 1) k
+              ) x
+          ) e
+         ORDER BY e.id, e.k
+        """,
+        ctx,
+    )
+    return cr.rowcount
+
+
+def insert_checklists(cr, ctx):
+    """Checklist lines of the current stage of open opportunities."""
+    cr.execute(
+        """
+        INSERT INTO crm_lead_criterion (
+            lead_id, criterion_id, stage_id, company_id, active, in_current_stage,
+            done, done_user_id, done_date, create_uid, write_uid, create_date,
+            write_date)
+        SELECT p.id, c.id, c.stage_id, %(company_id)s, TRUE, TRUE, t.done,
+               CASE WHEN t.done THEN COALESCE(p.user_id, %(uid)s) END,
+               CASE WHEN t.done THEN pg_temp.bn_event_date(
+                   p.created, p.span, p.n_stage_ev - 1, p.n_ev, p.id) END,
+               %(uid)s, %(uid)s, p.created, p.created
+          FROM bn_plan p
+          JOIN crm_stage_criterion c
+            ON c.stage_id = p.stage_id AND c.active
+           AND (c.company_id IS NULL OR c.company_id = %(company_id)s),
+               LATERAL (SELECT (hashint4(p.id * 64 + c.id) & 1) = 0 AS done) t
+         WHERE p.outcome = 'open'
+         ORDER BY p.id, c.id
+        """,
+        ctx,
+    )
+    return cr.rowcount
+
+
+def insert_activities(cr, ctx):
+    """A planned to-do on some open opportunities (due from -7 to +21 days)."""
+    cr.execute(
+        """
+        INSERT INTO mail_activity (
+            res_model_id, res_model, res_id, res_name, activity_type_id, summary,
+            date_deadline, user_id, automated, active, create_uid, write_uid,
+            create_date, write_date)
+        SELECT %(lead_model_id)s, 'crm.lead', p.id, 'Bench opportunity ' || p.seq,
+               %(todo_id)s, 'Follow up',
+               current_date + (hashint4(p.id) & 31) %% 29 - 7,
+               COALESCE(p.user_id, %(uid)s), FALSE, TRUE, %(uid)s, %(uid)s,
+               now() at time zone 'UTC', now() at time zone 'UTC'
+          FROM bn_plan p
+         WHERE p.outcome = 'open'
+           AND (hashint4(p.id * 7) & 1023) < %(share)s * 1024
+        """,
+        ctx,
+    )
+    return cr.rowcount
+
+
+# ----------------------------------------------------------------------
+# Hooks: targets and forecast snapshots (models built on other branches)
+# ----------------------------------------------------------------------
+
+
+def insert_known_columns(cr, table, candidates, select_sql, params):
+    """INSERT the candidate columns that exist in ``table``.
+
+    ``candidates`` maps a column name to the SQL expression (over the rows of
+    ``select_sql``, aliased ``src``) that fills it; the first existing name of a
+    tuple key is used. Skips (returns None) when a NOT NULL column without a
+    default is not covered: the assumption about the table is then wrong.
+    """
+    columns = table_columns(cr, table)
+    if not columns:
+        return None
+    chosen = {}
+    for names, expression in candidates.items():
+        for name in (names,) if isinstance(names, str) else names:
+            if name in columns:
+                chosen[name] = expression
+                break
+    uncovered = sorted(
+        name for name, required in columns.items() if required and name not in chosen
+    )
+    if uncovered:
+        log("  %s: skipped, unexpected required columns %s", table, uncovered)
+        return None
+    cr.execute(
+        f"INSERT INTO {table} ({', '.join(chosen)}) "  # noqa: S608 (names checked)
+        f"SELECT {', '.join(chosen.values())} FROM ({select_sql}) src",
+        params,
+    )
+    return cr.rowcount
+
+
+def generate_targets(cr, ctx):
+    """HOOK: monthly sales targets per salesperson, when ``crm_sales_target`` exists.
+
+    Assumed table (model ``crm.sales.target``, other branch): one row per
+    salesperson (``user_id``, with ``team_id`` and ``company_id``) and period
+    (``date_from``/``date_to``, or ``date_start``/``date_end``, monthly here,
+    with ``period_type`` = 'month' if that column exists) and an amount
+    (``amount`` or ``target_amount`` or ``target``). Target = 110 % of the
+    person's average won amount per month over the last year, from the past
+    12 months to the next 6. Adjust the mapping below once the model lands.
+    """
+    select_sql = """
+        WITH won AS (
+            SELECT user_id, team_id, sum(expected_revenue) / 12 AS monthly
+              FROM crm_lead
+             WHERE id IN (SELECT id FROM bn_plan WHERE outcome = 'won')
+               AND user_id IS NOT NULL
+             GROUP BY user_id, team_id
+        )
+        SELECT won.user_id, won.team_id,
+               m::date AS date_from,
+               (m + interval '1 month' - interval '1 day')::date AS date_to,
+               round(won.monthly * 1.1, -3) AS amount
+          FROM won,
+               generate_series(date_trunc('month', current_date) - interval '12 months',
+                               date_trunc('month', current_date) + interval '6 months',
+                               interval '1 month') m
+    """
+    uid, company = ctx["uid"], ctx["company_id"]
+    candidates = {
+        "user_id": "src.user_id",
+        "team_id": "src.team_id",
+        "company_id": str(company),
+        ("date_from", "date_start", "period_start"): "src.date_from",
+        ("date_to", "date_end", "period_end"): "src.date_to",
+        ("amount", "target_amount", "target", "amount_target"): "src.amount",
+        "period_type": "'month'",
+        "period": "'month'",
+        "name": "'Bench target ' || to_char(src.date_from, 'YYYY-MM')",
+        "active": "TRUE",
+        "create_uid": str(uid),
+        "write_uid": str(uid),
+        "create_date": "now() at time zone 'UTC'",
+        "write_date": "now() at time zone 'UTC'",
+    }
+    return insert_known_columns(cr, "crm_sales_target", candidates, select_sql, {})
+
+
+def generate_snapshots(cr, ctx):
+    """HOOK: monthly forecast snapshots, when ``crm_forecast_snapshot`` exists.
+
+    Assumed table (model ``crm.forecast.snapshot``, other branch): one row per
+    snapshot date (``date`` or ``snapshot_date``: the 1st of each of the last
+    12 months), salesperson (``user_id``, ``team_id``, ``company_id``) and stage
+    (``stage_id``) with the open pipeline at that date: ``expected_revenue``,
+    weighted amount (``weighted_revenue`` / ``prorated_revenue`` /
+    ``forecast_amount``) and a count (``lead_count`` / ``opportunity_count``).
+    The state at each date is rebuilt from the stage history (last event at
+    or before the date, still open). Adjust the mapping once the model lands.
+    """
+    select_sql = """
+        WITH dates AS (
+            SELECT d::timestamp AS snap
+              FROM generate_series(date_trunc('month', current_date)
+                                       - interval '12 months',
+                                   date_trunc('month', current_date)
+                                       - interval '1 month',
+                                   interval '1 month') d
+        ), state AS (
+            SELECT DISTINCT ON (dates.snap, h.lead_id)
+                   dates.snap, h.lead_id, h.event, h.to_stage_id, h.salesperson_id,
+                   h.team_id, h.expected_revenue, h.weighted_revenue
+              FROM dates
+              JOIN crm_lead_stage_history h ON h.date < dates.snap
+             WHERE h.lead_id IN (SELECT id FROM bn_plan)
+             ORDER BY dates.snap, h.lead_id, h.date DESC, h.id DESC
+        )
+        SELECT snap::date AS snap, salesperson_id AS user_id, team_id,
+               to_stage_id AS stage_id, count(*) AS lead_count,
+               sum(expected_revenue) AS expected_revenue,
+               sum(weighted_revenue) AS weighted_revenue
+          FROM state
+         WHERE event NOT IN ('won', 'lost')
+         GROUP BY 1, 2, 3, 4
+    """
+    uid, company = ctx["uid"], ctx["company_id"]
+    candidates = {
+        ("date", "snapshot_date", "date_snapshot"): "src.snap",
+        "user_id": "src.user_id",
+        "team_id": "src.team_id",
+        "company_id": str(company),
+        "stage_id": "src.stage_id",
+        ("lead_count", "opportunity_count", "count"): "src.lead_count",
+        "expected_revenue": "src.expected_revenue",
+        (
+            "weighted_revenue",
+            "prorated_revenue",
+            "forecast_amount",
+            "weighted_amount",
+        ): "src.weighted_revenue",
+        "create_uid": str(uid),
+        "write_uid": str(uid),
+        "create_date": "now() at time zone 'UTC'",
+        "write_date": "now() at time zone 'UTC'",
+    }
+    return insert_known_columns(cr, "crm_forecast_snapshot", candidates, select_sql, {})
+
+
+# ----------------------------------------------------------------------
+
+
+def funnel_stages(cr):
+    """Open stages in funnel order and the won stage (shared stages only)."""
+    cr.execute(
+        """
+        SELECT id, win_rate, is_won FROM crm_stage
+         WHERE team_id IS NULL ORDER BY sequence, id
+        """
+    )
+    rows = cr.fetchall()
+    open_stages = [(sid, rate) for sid, rate, won in rows if not won]
+    won = [(sid, rate) for sid, rate, won in rows if won]
+    if len(open_stages) < 2 or not won:
+        raise SystemExit("need at least two open stages and a won stage")
+    return open_stages, won[0]
+
+
+def generate(env, n_leads, checklist=True, seed=0.42):
+    cr = env.cr
+    started = time.time()
+    uid = SUPERUSER_ID
+    company_id = env.company.id
+    user_ids, team_ids = ensure_sales_force(env)
+    log("sales force: %d salespeople in %d teams", len(user_ids), len(set(team_ids)))
+    p_first, p_last = create_partners(cr, max(n_leads // 20, 10), uid)
+    log("partners: %d", p_last - p_first + 1)
+    open_stages, won_stage = funnel_stages(cr)
+    k = len(open_stages)
+    ctx = {
+        "n": n_leads,
+        "k": k,
+        "k_won": k + 1,
+        "won": SHARE_WON,
+        "lost": SHARE_LOST,
+        "back": SHARE_BACKWARD,
+        "start2": SHARE_START_SECOND,
+        "unassigned": SHARE_UNASSIGNED,
+        "open_cut": thresholds(OPEN_WEIGHTS, k),
+        "lost_cut": thresholds(LOST_WEIGHTS, k),
+        "n_users": len(user_ids),
+        "user_ids": user_ids,
+        "team_ids": team_ids,
+        "p_first": p_first,
+        "p_last": p_last,
+        "stage_ids": [sid for sid, _rate in open_stages],
+        "rates": [rate for _sid, rate in open_stages],
+        "all_ids": [sid for sid, _rate in open_stages] + [won_stage[0]],
+        "all_rates": [rate for _sid, rate in open_stages] + [100.0],
+        "won_id": won_stage[0],
+        "uid": uid,
+        "company_id": company_id,
+        "lead_model_id": env["ir.model"]._get_id("crm.lead"),
+        "todo_id": env.ref("mail.mail_activity_data_todo").id,
+        "share": SHARE_ACTIVITY,
+    }
+    cr.execute("SELECT setseed(%s)", [seed])
+    create_plan(cr, ctx)
+    log("plan: %d opportunities", n_leads)
+    log("crm_lead: %d rows", insert_leads(cr, ctx))
+    log("crm_lead_stage_history: %d rows", insert_history(cr, ctx))
+    if checklist:
+        log("crm_lead_criterion: %d rows", insert_checklists(cr, ctx))
+    log("mail_activity: %d rows", insert_activities(cr, ctx))
+    hooks = (("targets", generate_targets), ("snapshots", generate_snapshots))
+    for name, hook in hooks:
+        rows = hook(cr, ctx)
+        log("%s: %s", name, "table missing, skipped" if rows is None else rows)
+    cr.execute("DROP TABLE bn_plan")
+    env.invalidate_all()
+    log("committing")
+    cr.commit()
+    for table in (
+        "res_partner",
+        "crm_lead",
+        "crm_lead_stage_history",
+        "crm_lead_criterion",
+        "mail_activity",
+        "crm_sales_target",
+        "crm_forecast_snapshot",
+    ):
+        if table_columns(cr, table):
+            cr.execute(f"ANALYZE {table}")  # noqa: S608 (fixed names)
+    cr.commit()
+    log("done in %.0f s", time.time() - started)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dbname", "-d", required=True)
+    parser.add_argument("--config", "-c", help="Odoo configuration file")
+    parser.add_argument("--leads", "-n", type=int, default=100000)
+    parser.add_argument(
+        "--no-checklist",
+        action="store_true",
+        help="do not create the checklist lines of the current stages",
+    )
+    parser.add_argument("--seed", type=float, default=0.42, help="-1 … 1")
+    args = parser.parse_args()
+    odoo_args = ["-c", args.config] if args.config else []
+    odoo.tools.config.parse_config([*odoo_args, "-d", args.dbname])
+    registry = Registry(args.dbname)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        generate(env, args.leads, checklist=not args.no_checklist, seed=args.seed)
+
+
+if __name__ == "__main__":
+    main()
