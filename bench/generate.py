@@ -441,45 +441,38 @@ def insert_known_columns(cr, table, candidates, select_sql, params):
 
 
 def generate_targets(cr, ctx):
-    """HOOK: monthly sales targets per salesperson, when ``crm_sales_target`` exists.
+    """Monthly sales targets (``crm.sales.target``) per salesperson and team.
 
-    Assumed table (model ``crm.sales.target``, other branch): one row per
-    salesperson (``user_id``, with ``team_id`` and ``company_id``) and period
-    (``date_from``/``date_to``, or ``date_start``/``date_end``, monthly here,
-    with ``period_type`` = 'month' if that column exists) and an amount
-    (``amount`` or ``target_amount`` or ``target``). Target = 110 % of the
-    person's average won amount per month over the last year, from the past
-    12 months to the next 6. Adjust the mapping below once the model lands.
+    Target = 110 % of the person's (or team's) average won amount per month over
+    the generated year, from twelve months back to six months ahead. A target
+    names a salesperson or a team, never both (a CHECK of the model).
     """
     select_sql = """
         WITH won AS (
             SELECT user_id, team_id, sum(expected_revenue) / 12 AS monthly
               FROM crm_lead
              WHERE id IN (SELECT id FROM bn_plan WHERE outcome = 'won')
-               AND user_id IS NOT NULL
-             GROUP BY user_id, team_id
+             GROUP BY GROUPING SETS ((user_id), (team_id))
         )
-        SELECT won.user_id, won.team_id,
-               m::date AS date_from,
+        SELECT won.user_id, won.team_id, m::date AS date_from,
                (m + interval '1 month' - interval '1 day')::date AS date_to,
                round(won.monthly * 1.1, -3) AS amount
           FROM won,
                generate_series(date_trunc('month', current_date) - interval '12 months',
                                date_trunc('month', current_date) + interval '6 months',
                                interval '1 month') m
+         WHERE won.user_id IS NOT NULL OR won.team_id IS NOT NULL
     """
     uid, company = ctx["uid"], ctx["company_id"]
     candidates = {
         "user_id": "src.user_id",
         "team_id": "src.team_id",
         "company_id": str(company),
-        ("date_from", "date_start", "period_start"): "src.date_from",
-        ("date_to", "date_end", "period_end"): "src.date_to",
-        ("amount", "target_amount", "target", "amount_target"): "src.amount",
         "period_type": "'month'",
-        "period": "'month'",
-        "name": "'Bench target ' || to_char(src.date_from, 'YYYY-MM')",
-        "active": "TRUE",
+        "period_date": "src.date_from",
+        "date_from": "src.date_from",
+        "date_to": "src.date_to",
+        "amount": "src.amount",
         "create_uid": str(uid),
         "write_uid": str(uid),
         "create_date": "now() at time zone 'UTC'",
@@ -489,57 +482,53 @@ def generate_targets(cr, ctx):
 
 
 def generate_snapshots(cr, ctx):
-    """HOOK: monthly forecast snapshots, when ``crm_forecast_snapshot`` exists.
+    """Evaluated monthly forecast snapshots (``crm.forecast.snapshot``).
 
-    Assumed table (model ``crm.forecast.snapshot``, other branch): one row per
-    snapshot date (``date`` or ``snapshot_date``: the 1st of each of the last
-    12 months), salesperson (``user_id``, ``team_id``, ``company_id``) and stage
-    (``stage_id``) with the open pipeline at that date: ``expected_revenue``,
-    weighted amount (``weighted_revenue`` / ``prorated_revenue`` /
-    ``forecast_amount``) and a count (``lead_count`` / ``opportunity_count``).
-    The state at each date is rebuilt from the stage history (last event at
-    or before the date, still open). Adjust the mapping once the model lands.
+    For each of the last twelve months and each salesperson who won in it: the
+    forecast frozen on the 1st of the month before (the won amount times a
+    random 0.6-1.5), the amount actually won, the error and the 35 % tolerance
+    of a salesperson, as the monthly job would have left them.
     """
     select_sql = """
-        WITH dates AS (
-            SELECT d::timestamp AS snap
-              FROM generate_series(date_trunc('month', current_date)
-                                       - interval '12 months',
-                                   date_trunc('month', current_date)
-                                       - interval '1 month',
-                                   interval '1 month') d
-        ), state AS (
-            SELECT DISTINCT ON (dates.snap, h.lead_id)
-                   dates.snap, h.lead_id, h.event, h.to_stage_id, h.salesperson_id,
-                   h.team_id, h.expected_revenue, h.weighted_revenue
-              FROM dates
-              JOIN crm_lead_stage_history h ON h.date < dates.snap
-             WHERE h.lead_id IN (SELECT id FROM bn_plan)
-             ORDER BY dates.snap, h.lead_id, h.date DESC, h.id DESC
+        WITH won AS (
+            SELECT l.user_id, date_trunc('month', l.date_closed)::date AS month,
+                   sum(l.expected_revenue) AS actual
+              FROM crm_lead l
+             WHERE l.id IN (SELECT id FROM bn_plan WHERE outcome = 'won')
+               AND l.user_id IS NOT NULL
+               AND l.date_closed >= date_trunc('month', current_date)
+                                    - interval '12 months'
+               AND l.date_closed < date_trunc('month', current_date)
+             GROUP BY 1, 2
+        ), forecast AS (
+            SELECT won.*, round(won.actual * (0.6 + random() * 0.9), -3) AS amount
+              FROM won
         )
-        SELECT snap::date AS snap, salesperson_id AS user_id, team_id,
-               to_stage_id AS stage_id, count(*) AS lead_count,
-               sum(expected_revenue) AS expected_revenue,
-               sum(weighted_revenue) AS weighted_revenue
-          FROM state
-         WHERE event NOT IN ('won', 'lost')
-         GROUP BY 1, 2, 3, 4
+        SELECT user_id, month, actual, amount,
+               (month - interval '1 month')::date AS snapshot_date,
+               (month + interval '1 month' - interval '1 day')::date AS month_end,
+               CASE WHEN actual = 0 THEN 100
+                    ELSE round(abs(amount - actual) / actual * 100, 2) END AS error
+          FROM forecast
     """
     uid, company = ctx["uid"], ctx["company_id"]
     candidates = {
-        ("date", "snapshot_date", "date_snapshot"): "src.snap",
-        "user_id": "src.user_id",
-        "team_id": "src.team_id",
+        "snapshot_date": "src.snapshot_date",
         "company_id": str(company),
-        "stage_id": "src.stage_id",
-        ("lead_count", "opportunity_count", "count"): "src.lead_count",
-        "expected_revenue": "src.expected_revenue",
-        (
-            "weighted_revenue",
-            "prorated_revenue",
-            "forecast_amount",
-            "weighted_amount",
-        ): "src.weighted_revenue",
+        "level": "'salesperson'",
+        "user_id": "src.user_id",
+        "period_type": "'month'",
+        "date_from": "src.month",
+        "date_to": "src.month_end",
+        "system_amount": "src.amount",
+        "submitted_amount": "0",
+        "forecast_amount": "src.amount",
+        "state": "'evaluated'",
+        "actual_amount": "src.actual",
+        "error_pct": "src.error",
+        "system_error_pct": "src.error",
+        "tolerance_pct": "35",
+        "within_tolerance": "src.error <= 35",
         "create_uid": str(uid),
         "write_uid": str(uid),
         "create_date": "now() at time zone 'UTC'",

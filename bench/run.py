@@ -39,6 +39,7 @@ import ast
 import io
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -198,6 +199,56 @@ def forecast_report(bench):
     )
 
 
+@measure(
+    "forecast pivot stage×month (crm.funnel.summary)",
+    baseline=sql_forecast,
+    baseline_name="SQL full scan",
+    requires=["crm.funnel.summary"],
+)
+def summary_pivot(bench):
+    bench.admin["crm.funnel.summary"].read_group(
+        [],
+        ["open_count:sum", "open_amount:sum", "weighted_amount:sum"],
+        ["stage_id", "period:month"],
+        lazy=False,
+    )
+
+
+@measure(
+    "forecast pivot full load (crm.funnel.summary, 4 read_group)",
+    baseline=sql_forecast,
+    baseline_name="SQL full scan",
+    requires=["crm.funnel.summary"],
+)
+def summary_pivot_full(bench):
+    # What the pivot view sends: totals, rows, columns, cells.
+    Summary = bench.admin["crm.funnel.summary"]
+    measures = [
+        "weighted_amount:sum",
+        "open_amount:sum",
+        "committed_amount:sum",
+        "won_amount:sum",
+    ]
+    for groupby in ([], ["stage_id"], ["period:month"], ["stage_id", "period:month"]):
+        Summary.read_group([], measures, groupby, lazy=False)
+
+
+@measure(
+    "forecast next quarter by salesperson (crm.funnel.summary, salesperson)",
+    baseline=sql_forecast,
+    baseline_name="SQL full scan",
+    requires=["crm.funnel.summary"],
+)
+def summary_salesperson(bench):
+    start = fields.Date.today().replace(day=1)
+    bench.user["crm.funnel.summary"].read_group(
+        [("period", ">=", start)],
+        ["weighted_amount:sum", "open_amount:sum"],
+        ["stage_id", "period:month"],
+        lazy=False,
+    )
+
+
 DASHBOARD_SQL = """
     SELECT l.stage_id,
            count(*) FILTER (WHERE l.probability < 100),
@@ -252,6 +303,22 @@ def funnel_dashboard(bench):
     report_read_group(env, Model._name)
 
 
+@measure(
+    "funnel dashboard without the stuck list (figures only)",
+    baseline=sql_dashboard,
+    baseline_name="SQL full scan",
+    requires=["crm.funnel.dashboard"],
+)
+def funnel_dashboard_figures(bench):
+    Dashboard = bench.admin["crm.funnel.dashboard"]
+    kind, start, end = Dashboard._period_bounds("next_quarter")
+    domain = [("period", ">=", start), ("period", "<=", end)]
+    Dashboard._funnel(domain)
+    Dashboard._won(domain)
+    Dashboard._target(kind, start, end, False, False)
+    Dashboard._conversion([])
+
+
 CONVERSION_SQL = """
     WITH ranks(stage_id, rank) AS (SELECT * FROM unnest(%(ids)s::int[],
                                                         %(ranks)s::int[])),
@@ -296,6 +363,16 @@ def stage_report(bench):
     ]
     groupby = [name for name in ("stage_id", "to_stage_id") if name in info][:1]
     Model.read_group([], measures or ["__count"], groupby, lazy=False)
+
+
+@measure(
+    "stage conversion table (crm.stage.flow, last 12 months)",
+    baseline=sql_conversion,
+    baseline_name="SQL history scan",
+    requires=["crm.stage.flow"],
+)
+def stage_flow(bench):
+    bench.admin["crm.funnel.dashboard"]._conversion([])
 
 
 AS_OF_SQL = """
@@ -725,6 +802,32 @@ def export_sql(bench):
 )
 def export_100k(bench):
     export_xlsx(bench.admin, PIPELINE_DOMAIN, 100000)
+
+
+@measure(
+    "XLSX export 100,000 rows (sales_funnel exporter, streamed)",
+    baseline=export_sql,
+    baseline_name="SQL + xlsxwriter",
+    runs=1,
+    requires=["sales_funnel.xlsx.export"],
+)
+def export_100k_streamed(bench):
+    env = bench.admin
+    [(last_id,)] = bench.sql(
+        "SELECT max(id) FROM (SELECT id FROM crm_lead"
+        " WHERE type = 'opportunity' AND active ORDER BY id LIMIT 100000) ids"
+    )
+    Export = env["sales_funnel.xlsx.export"]
+    export = Export.create(
+        {
+            "res_model": "crm.lead",
+            "domain": repr(PIPELINE_DOMAIN + [("id", "<=", last_id)]),
+            "field_names": ",".join(Export._list_columns(env["crm.lead"])),
+            "title": "Pipeline",
+        }
+    )
+    with tempfile.TemporaryFile() as spool:
+        export._write_workbook(spool)
 
 
 # ----------------------------------------------------------------------

@@ -15,3 +15,4 @@ from . import test_stage_analytics
 from . import test_pipeline_as_of
 from . import test_funnel_health
 from . import test_funnel_dashboard
+from . import test_performance
