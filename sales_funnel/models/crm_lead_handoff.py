@@ -78,17 +78,13 @@ class CrmLead(models.Model):
         "sales_funnel_handoff_lead_id",
         string="Hand-off Contracts",
     )
+    # Not stored: the documents point at the deal (unique), nothing to keep in
+    # step, and no column to fill on a million opportunities at installation.
     handoff_order_id = fields.Many2one(
-        "sale.order",
-        string="Sales Order",
-        compute="_compute_handoff_documents",
-        store=True,
+        "sale.order", string="Sales Order", compute="_compute_handoff_documents"
     )
     handoff_contract_id = fields.Many2one(
-        "contract.contract",
-        string="Contract",
-        compute="_compute_handoff_documents",
-        store=True,
+        "contract.contract", string="Contract", compute="_compute_handoff_documents"
     )
     handoff_contract_number = fields.Char(
         string="Contract Number", copy=False, readonly=True
@@ -99,9 +95,11 @@ class CrmLead(models.Model):
 
     @api.depends("handoff_order_ids", "handoff_contract_ids")
     def _compute_handoff_documents(self):
-        for lead in self:
-            lead.handoff_order_id = lead.handoff_order_ids[:1]
-            lead.handoff_contract_id = lead.handoff_contract_ids[:1]
+        # Who may see the deal sees which documents it became (like a Many2one's
+        # name), even without access to contracts.
+        for lead, lead_sudo in zip(self, self.sudo(), strict=True):
+            lead.handoff_order_id = lead_sudo.handoff_order_ids[:1].id
+            lead.handoff_contract_id = lead_sudo.handoff_contract_ids[:1].id
 
     # ------------------------------------------------------------------
     # Queueing: winning a deal (by any path) queues its hand-off

@@ -173,6 +173,12 @@ class TestHandoff(HandoffCase):
         self.deal.with_user(self.manager).action_handoff()
         self.assertEqual(deal.handoff_status, "2")
         self.assertEqual(deal.handoff_attempt_ids.status, "2")
+        # The salesperson sees which documents the deal became, by name.
+        [values] = deal.read(["handoff_order_id", "handoff_contract_id"])
+        self.assertEqual(
+            values["handoff_contract_id"][1],
+            deal.sudo().handoff_contract_id.display_name,
+        )
 
     def test_open_opportunity_cannot_be_transmitted(self):
         with self.assertRaises(UserError):
