@@ -73,6 +73,14 @@ class CrmLead(models.Model):
             ["stage_id", "priority DESC", "id DESC"],
             where="active",
         )
+        # Stuck opportunities, oldest first, without the won and lost ones.
+        tools.create_index(
+            self.env.cr,
+            "crm_lead_sales_funnel_stuck_idx",
+            self._table,
+            ["date_last_stage_update"],
+            where="active AND type = 'opportunity' AND probability < 100",
+        )
         return res
 
     @api.model
@@ -131,14 +139,24 @@ class CrmLead(models.Model):
             since = lead.date_last_stage_update or lead.create_date or now
             lead.days_in_stage = (now - since).total_seconds() / 86400
 
-    def _stuck_lead_ids(self, lead_ids=None):
+    def _stuck_sql(self, where=None):
         """Open opportunities past their stage's maximum days, with no activity
         that is still due (a planned, not overdue activity means someone is on it)."""
-        query = """
+        self.env["crm.lead"].flush_model(
+            ["active", "type", "probability", "stage_id", "date_last_stage_update"]
+        )
+        self.env["crm.stage"].flush_model(["is_won", "max_days_in_stage"])
+        self.env["mail.activity"].flush_model(["res_model", "res_id", "date_deadline"])
+        # Won opportunities are at a probability of 100: the condition on it lets
+        # the partial index of init() skip them and the lost ones.
+        return SQL(
+            """
             SELECT lead.id
               FROM crm_lead lead
               JOIN crm_stage stage ON stage.id = lead.stage_id
-             WHERE lead.active AND stage.is_won IS NOT TRUE
+             WHERE lead.active AND lead.type = 'opportunity'
+               AND lead.probability < 100
+               AND stage.is_won IS NOT TRUE
                AND stage.max_days_in_stage > 0
                AND lead.date_last_stage_update
                    < %(now)s - make_interval(days => stage.max_days_in_stage)
@@ -147,21 +165,18 @@ class CrmLead(models.Model):
                     WHERE activity.res_model = 'crm.lead'
                       AND activity.res_id = lead.id
                       AND activity.date_deadline >= %(today)s)
-        """
-        params = {
-            "now": fields.Datetime.now(),
-            "today": fields.Date.context_today(self),
-        }
-        if lead_ids is not None:
-            query += " AND lead.id IN %(ids)s"
-            params["ids"] = tuple(lead_ids) or (0,)
-        self.env["crm.lead"].flush_model(
-            ["active", "stage_id", "date_last_stage_update"]
+               AND %(where)s
+            """,
+            now=fields.Datetime.now(),
+            today=fields.Date.context_today(self),
+            where=where or SQL("TRUE"),
         )
-        self.env["crm.stage"].flush_model(["is_won", "max_days_in_stage"])
-        self.env["mail.activity"].flush_model(["res_model", "res_id", "date_deadline"])
-        self.env.cr.execute(query, params)
-        return {row[0] for row in self.env.cr.fetchall()}
+
+    def _stuck_lead_ids(self, lead_ids=None):
+        where = None
+        if lead_ids is not None:
+            where = SQL("lead.id IN %s", tuple(lead_ids) or (0,))
+        return {row[0] for row in self.env.execute_query(self._stuck_sql(where))}
 
     @api.depends("stage_id", "date_last_stage_update", "activity_ids.date_deadline")
     def _compute_is_stuck(self):

@@ -13,7 +13,6 @@ class TestStageChangeQueries(FunnelCase):
     def _move(self, lead):
         self._tick_all(lead)
         lead = lead.with_user(self.salesman)
-        lead.stage_id  # noqa: B018 - warm the cache as an open form has it
         self.env.flush_all()
         self.env.invalidate_all()
         with self.assertQueryCount(STAGE_CHANGE_QUERIES):
