@@ -107,30 +107,22 @@ class CrmFunnelPipelineReport(models.Model):
         user_field = fields_model._get("crm.lead", "user_id").id
         amount_field = fields_model._get("crm.lead", "expected_revenue").id
 
-        def first_change_after(field_id, column):
-            # The first tracked change after the cutoff holds the value of that day.
-            return SQL(
-                """
-                SELECT tracking.%(column)s AS value
-                  FROM mail_message message
-                  JOIN mail_tracking_value tracking
-                    ON tracking.mail_message_id = message.id
-                 WHERE message.model = 'crm.lead'
-                   AND message.res_id = last.lead_id
-                   AND message.date >= %(cutoff)s
-                   AND tracking.field_id = %(field_id)s
-                 ORDER BY message.date, message.id
-                 LIMIT 1
-                """,
-                column=SQL.identifier(column),
-                cutoff=cutoff,
-                field_id=field_id,
-            )
-
         cutoff = self._as_of_cutoff()
         return SQL(
             """
-            WITH last AS (
+            WITH changes AS (
+                -- The first tracked change after the cutoff holds the value of
+                -- that day; one pass over the changes, joined by hash below.
+                SELECT DISTINCT ON (message.res_id, tracking.field_id)
+                       message.res_id AS lead_id, tracking.field_id,
+                       tracking.old_value_integer, tracking.old_value_float
+                  FROM mail_tracking_value tracking
+                  JOIN mail_message message ON message.id = tracking.mail_message_id
+                 WHERE message.model = 'crm.lead'
+                   AND message.date >= %(cutoff)s
+                   AND tracking.field_id IN %(tracked)s
+                 ORDER BY message.res_id, tracking.field_id, message.date, message.id
+            ), last AS (
                 SELECT DISTINCT ON (history.lead_id)
                        history.id,
                        history.lead_id,
@@ -153,30 +145,34 @@ class CrmFunnelPipelineReport(models.Model):
                    last.date_stage,
                    EXTRACT(EPOCH FROM %(cutoff)s - last.date_stage) / 86400.0
                        AS days_in_stage,
-                   CASE WHEN owner.value IS NULL THEN lead.user_id
-                        ELSE NULLIF(owner.value, 0) END AS user_id,
+                   CASE WHEN owner.lead_id IS NULL THEN lead.user_id
+                        ELSE NULLIF(owner.old_value_integer, 0) END AS user_id,
                    lead.team_id,
                    lead.company_id,
                    lead.partner_id,
                    lead.date_deadline,
                    company.currency_id AS company_currency,
-                   COALESCE(revenue.value, lead.expected_revenue) AS amount,
+                   COALESCE(revenue.old_value_float, lead.expected_revenue) AS amount,
                    last.win_rate,
-                   COALESCE(revenue.value, lead.expected_revenue) * last.win_rate
-                       / 100.0 AS weighted_amount,
+                   COALESCE(revenue.old_value_float, lead.expected_revenue)
+                       * last.win_rate / 100.0 AS weighted_amount,
                    1 AS opportunity_count
               FROM last
               JOIN crm_lead lead ON lead.id = last.lead_id
               JOIN crm_stage stage ON stage.id = last.to_stage_id
               LEFT JOIN res_company company ON company.id = lead.company_id
-              LEFT JOIN LATERAL (%(owner)s) owner ON TRUE
-              LEFT JOIN LATERAL (%(revenue)s) revenue ON TRUE
+              LEFT JOIN changes owner
+                ON owner.lead_id = last.lead_id AND owner.field_id = %(user_field)s
+              LEFT JOIN changes revenue
+                ON revenue.lead_id = last.lead_id
+               AND revenue.field_id = %(amount_field)s
              WHERE lead.type = 'opportunity'
             """,
             moves=STAGE_EVENTS,
             cutoff=cutoff,
             # Rows of different days must not share ids (nor cached values).
             minute=int((cutoff - EPOCH).total_seconds() // 60),
-            owner=first_change_after(user_field, "old_value_integer"),
-            revenue=first_change_after(amount_field, "old_value_float"),
+            tracked=(user_field, amount_field),
+            user_field=user_field,
+            amount_field=amount_field,
         )
