@@ -16,3 +16,4 @@ from . import test_pipeline_as_of
 from . import test_funnel_health
 from . import test_funnel_dashboard
 from . import test_performance
+from . import test_views_agree
