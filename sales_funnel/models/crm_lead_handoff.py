@@ -223,7 +223,9 @@ class CrmLead(models.Model):
     @api.model
     def _cron_sales_funnel_handoff(self, limit=100):
         for lead in self.search([("handoff_queued", "=", True)], limit=limit):
-            lead._handoff_run()
+            # The job has no reader: write the message in the company's language.
+            lang = lead.company_id.partner_id.lang or lead.user_id.lang
+            lead.with_context(lang=lang)._handoff_run()
 
     # ------------------------------------------------------------------
     # The attempt

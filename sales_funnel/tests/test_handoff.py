@@ -279,3 +279,12 @@ class TestHandoffFailures(HandoffCase):
         self.deal.with_user(self.secretary).with_context(lang="zh_CN").action_handoff()
         self.assertEqual(self.deal.handoff_status, "-1")
         self.assertIn("缺少产品明细", self.deal.handoff_message)
+
+    def test_job_writes_in_the_company_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.company.partner_id.lang = "zh_CN"
+        self.deal.line_ids = [Command.clear()]
+        self._win(self.deal)
+        self.env["crm.lead"]._cron_sales_funnel_handoff()
+        self.assertEqual(self.deal.handoff_status, "-1")
+        self.assertIn("缺少产品明细", self.deal.handoff_message)
