@@ -10,6 +10,8 @@ opportunities. A job folds the deltas into one row per group now and then.
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .delta_sums import DeltaSums, drop_trigger, statement_trigger, trigger_function
+
 
 # One row of crm_lead counts in the funnel when it is an active opportunity with
 # a stage; open ones by expected closing month, won ones by closing month.
@@ -26,20 +28,14 @@ def _lead_rows(sign, rows, extra=""):
     """
 
 
-_COLUMNS = "company_id, team_id, user_id, stage_id, period, won, cnt, amount"
-_GROUP = "company_id, team_id, user_id, stage_id, period, won"
-
-
-def _insert_deltas(source, prefix=""):
-    return f"""
-        {prefix}
-        INSERT INTO crm_funnel_delta ({_COLUMNS})
-        SELECT {_GROUP}, sum(cnt), sum(amount)
-          FROM ({source}) AS rows
-         GROUP BY {_GROUP}
-        HAVING sum(cnt) <> 0 OR sum(amount) <> 0
-    """
-
+DELTAS = DeltaSums(
+    "crm_funnel_delta",
+    group="company_id, team_id, user_id, stage_id, period, won",
+    sums=["cnt", "amount"],
+    columns_sql="company_id integer, team_id integer, user_id integer,"
+    " stage_id integer NOT NULL, period date, won boolean NOT NULL,"
+    " cnt integer NOT NULL, amount numeric NOT NULL",
+)
 
 # Only rows whose funnel columns changed move counts and amounts between groups.
 _CHANGED = """
@@ -54,76 +50,48 @@ _CHANGED = """
 """
 _IN_CHANGED = "AND l.id IN (SELECT id FROM changed)"
 
-_TRIGGER_FUNCTIONS = f"""
-CREATE OR REPLACE FUNCTION sales_funnel_delta_insert() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    {_insert_deltas(_lead_rows(1, "new_rows"))};
-    RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION sales_funnel_delta_delete() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    {_insert_deltas(_lead_rows(-1, "old_rows"))};
-    RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION sales_funnel_delta_update() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    {
-    _insert_deltas(
-        _CHANGED
-        + _lead_rows(-1, "old_rows", _IN_CHANGED)
-        + " UNION ALL "
-        + _lead_rows(1, "new_rows", _IN_CHANGED)
-    )
-};
-    RETURN NULL;
-END $$;
-
--- A stage that becomes (or stops being) the won stage moves whole groups.
-CREATE OR REPLACE FUNCTION sales_funnel_delta_rebuild() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM crm_funnel_delta;
-    {_insert_deltas(_lead_rows(1, "crm_lead"))};
-    RETURN NULL;
-END $$;
-"""
-
-_TRIGGERS = """
-DROP TRIGGER IF EXISTS sales_funnel_delta_insert ON crm_lead;
-CREATE TRIGGER sales_funnel_delta_insert AFTER INSERT ON crm_lead
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION sales_funnel_delta_insert();
-DROP TRIGGER IF EXISTS sales_funnel_delta_update ON crm_lead;
-CREATE TRIGGER sales_funnel_delta_update AFTER UPDATE ON crm_lead
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION sales_funnel_delta_update();
-DROP TRIGGER IF EXISTS sales_funnel_delta_delete ON crm_lead;
-CREATE TRIGGER sales_funnel_delta_delete AFTER DELETE ON crm_lead
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION sales_funnel_delta_delete();
-DROP TRIGGER IF EXISTS sales_funnel_delta_rebuild ON crm_stage;
-CREATE TRIGGER sales_funnel_delta_rebuild AFTER UPDATE OF is_won ON crm_stage
-    FOR EACH STATEMENT EXECUTE FUNCTION sales_funnel_delta_rebuild();
-"""
-
-_SETUP = f"""
-CREATE TABLE IF NOT EXISTS crm_funnel_delta (
-    company_id integer, team_id integer, user_id integer,
-    stage_id integer NOT NULL, period date, won boolean NOT NULL,
-    cnt integer NOT NULL, amount numeric NOT NULL
-);
-{_TRIGGER_FUNCTIONS}
-{_TRIGGERS}
-"""
-_FILL = _insert_deltas(_lead_rows(1, "crm_lead"))
-_COMPACT = _insert_deltas(
-    f"SELECT {_COLUMNS} FROM deleted",
-    prefix="WITH deleted AS (DELETE FROM crm_funnel_delta RETURNING *)",
+# name: (table, event, referencing, body)
+_TRIGGERS = {
+    "sales_funnel_delta_insert": (
+        "crm_lead",
+        "INSERT",
+        "NEW TABLE AS new_rows",
+        DELTAS.insert(_lead_rows(1, "new_rows")),
+    ),
+    "sales_funnel_delta_update": (
+        "crm_lead",
+        "UPDATE",
+        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        DELTAS.insert(
+            _CHANGED
+            + _lead_rows(-1, "old_rows", _IN_CHANGED)
+            + " UNION ALL "
+            + _lead_rows(1, "new_rows", _IN_CHANGED)
+        ),
+    ),
+    "sales_funnel_delta_delete": (
+        "crm_lead",
+        "DELETE",
+        "OLD TABLE AS old_rows",
+        DELTAS.insert(_lead_rows(-1, "old_rows")),
+    ),
+    # A stage that becomes (or stops being) the won stage moves whole groups.
+    "sales_funnel_delta_rebuild": (
+        "crm_stage",
+        "UPDATE OF is_won",
+        "",
+        f"DELETE FROM crm_funnel_delta; {DELTAS.insert(_lead_rows(1, 'crm_lead'))}",
+    ),
+}
+_SETUP = DELTAS.create_table() + "".join(
+    trigger_function(name, body) + statement_trigger(name, table, event, referencing)
+    for name, (table, event, referencing, body) in _TRIGGERS.items()
+)
+_FILL = DELTAS.insert(_lead_rows(1, "crm_lead"))
+_COMPACT = DELTAS.compact()
+_DROP = (
+    "".join(drop_trigger(name, table) for name, (table, *_rest) in _TRIGGERS.items())
+    + DELTAS.drop_table()
 )
 
 
@@ -216,16 +184,4 @@ class CrmFunnelSummary(models.Model):
 
 def drop_funnel_summary(env):
     """Uninstall: crm_lead keeps no trigger of ours."""
-    env.cr.execute(
-        """
-        DROP TRIGGER IF EXISTS sales_funnel_delta_insert ON crm_lead;
-        DROP TRIGGER IF EXISTS sales_funnel_delta_update ON crm_lead;
-        DROP TRIGGER IF EXISTS sales_funnel_delta_delete ON crm_lead;
-        DROP TRIGGER IF EXISTS sales_funnel_delta_rebuild ON crm_stage;
-        DROP FUNCTION IF EXISTS sales_funnel_delta_insert();
-        DROP FUNCTION IF EXISTS sales_funnel_delta_update();
-        DROP FUNCTION IF EXISTS sales_funnel_delta_delete();
-        DROP FUNCTION IF EXISTS sales_funnel_delta_rebuild();
-        DROP TABLE IF EXISTS crm_funnel_delta;
-        """
-    )
+    env.cr.execute(_DROP)

@@ -8,11 +8,7 @@ instead of millions of history rows.
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-_COLUMNS = (
-    "company_id, team_id, user_id, stage_id, period,"
-    " entered, moved_on, moved_back, lost, days_sum, days_count"
-)
-_GROUP = "company_id, team_id, user_id, stage_id, period"
+from .delta_sums import DeltaSums, drop_trigger, statement_trigger, trigger_function
 
 
 def _flow_rows(sign, rows):
@@ -43,71 +39,47 @@ def _flow_rows(sign, rows):
     """
 
 
-def _insert(source, prefix=""):
-    return f"""
-        {prefix}
-        INSERT INTO crm_stage_flow_delta ({_COLUMNS})
-        SELECT {_GROUP}, sum(entered), sum(moved_on), sum(moved_back), sum(lost),
-               sum(days_sum), sum(days_count)
-          FROM ({source}) AS rows
-         GROUP BY {_GROUP}
-    """
-
-
-_SETUP = f"""
-CREATE TABLE IF NOT EXISTS crm_stage_flow_delta (
-    company_id integer, team_id integer, user_id integer,
-    stage_id integer NOT NULL, period date NOT NULL,
-    entered integer NOT NULL, moved_on integer NOT NULL,
-    moved_back integer NOT NULL, lost integer NOT NULL,
-    days_sum numeric NOT NULL, days_count integer NOT NULL
-);
-CREATE OR REPLACE FUNCTION sales_funnel_flow_insert() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    {_insert(_flow_rows(1, "new_rows"))};
-    RETURN NULL;
-END $$;
-CREATE OR REPLACE FUNCTION sales_funnel_flow_delete() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    {_insert(_flow_rows(-1, "old_rows"))};
-    RETURN NULL;
-END $$;
--- History rows are written once; the demo and imports may re-date them.
-CREATE OR REPLACE FUNCTION sales_funnel_flow_update() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    {_insert(_flow_rows(-1, "old_rows") + " UNION ALL " + _flow_rows(1, "new_rows"))};
-    RETURN NULL;
-END $$;
-DROP TRIGGER IF EXISTS sales_funnel_flow_insert ON crm_lead_stage_history;
-CREATE TRIGGER sales_funnel_flow_insert AFTER INSERT ON crm_lead_stage_history
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION sales_funnel_flow_insert();
-DROP TRIGGER IF EXISTS sales_funnel_flow_delete ON crm_lead_stage_history;
-CREATE TRIGGER sales_funnel_flow_delete AFTER DELETE ON crm_lead_stage_history
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION sales_funnel_flow_delete();
-DROP TRIGGER IF EXISTS sales_funnel_flow_update ON crm_lead_stage_history;
-CREATE TRIGGER sales_funnel_flow_update AFTER UPDATE ON crm_lead_stage_history
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION sales_funnel_flow_update();
-"""
-_FILL = _insert(_flow_rows(1, "crm_lead_stage_history"))
-_COMPACT = _insert(
-    f"SELECT {_COLUMNS} FROM deleted",
-    prefix="WITH deleted AS (DELETE FROM crm_stage_flow_delta RETURNING *)",
+DELTAS = DeltaSums(
+    "crm_stage_flow_delta",
+    group="company_id, team_id, user_id, stage_id, period",
+    sums=["entered", "moved_on", "moved_back", "lost", "days_sum", "days_count"],
+    columns_sql="company_id integer, team_id integer, user_id integer,"
+    " stage_id integer NOT NULL, period date NOT NULL,"
+    " entered integer NOT NULL, moved_on integer NOT NULL,"
+    " moved_back integer NOT NULL, lost integer NOT NULL,"
+    " days_sum numeric NOT NULL, days_count integer NOT NULL",
 )
-_DROP = """
-DROP TRIGGER IF EXISTS sales_funnel_flow_insert ON crm_lead_stage_history;
-DROP TRIGGER IF EXISTS sales_funnel_flow_delete ON crm_lead_stage_history;
-DROP TRIGGER IF EXISTS sales_funnel_flow_update ON crm_lead_stage_history;
-DROP FUNCTION IF EXISTS sales_funnel_flow_insert();
-DROP FUNCTION IF EXISTS sales_funnel_flow_delete();
-DROP FUNCTION IF EXISTS sales_funnel_flow_update();
-DROP TABLE IF EXISTS crm_stage_flow_delta;
-"""
+_HISTORY = "crm_lead_stage_history"
+# name: (event, referencing, body); history rows are written once, but the demo
+# and imports may re-date them.
+_TRIGGERS = {
+    "sales_funnel_flow_insert": (
+        "INSERT",
+        "NEW TABLE AS new_rows",
+        DELTAS.insert(_flow_rows(1, "new_rows")),
+    ),
+    "sales_funnel_flow_delete": (
+        "DELETE",
+        "OLD TABLE AS old_rows",
+        DELTAS.insert(_flow_rows(-1, "old_rows")),
+    ),
+    "sales_funnel_flow_update": (
+        "UPDATE",
+        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        DELTAS.insert(
+            _flow_rows(-1, "old_rows") + " UNION ALL " + _flow_rows(1, "new_rows")
+        ),
+    ),
+}
+_SETUP = DELTAS.create_table() + "".join(
+    trigger_function(name, body) + statement_trigger(name, _HISTORY, event, ref)
+    for name, (event, ref, body) in _TRIGGERS.items()
+)
+_FILL = DELTAS.insert(_flow_rows(1, _HISTORY))
+_COMPACT = DELTAS.compact()
+_DROP = (
+    "".join(drop_trigger(name, _HISTORY) for name in _TRIGGERS) + DELTAS.drop_table()
+)
 
 
 class CrmStageFlow(models.Model):

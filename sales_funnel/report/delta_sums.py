@@ -1,0 +1,73 @@
+"""Sums kept exact by PostgreSQL itself.
+
+Statement-level triggers append signed deltas to a table in the transaction
+that changes the source rows; readers sum the deltas per group, and a job
+folds them into one row per group. Used by the funnel forecast (on crm_lead)
+and the stage flow (on the stage history).
+"""
+
+
+class DeltaSums:
+    """The SQL of one delta table: its rows are summed per ``group``."""
+
+    def __init__(self, table, group, sums, columns_sql):
+        self.table = table
+        self.group = group
+        self.sums = sums
+        self.columns_sql = columns_sql  # column definitions of the table
+
+    def insert(self, source, prefix=""):
+        """INSERT the rows of ``source`` summed per group, zero sums left out."""
+        sums = ", ".join(f"sum({name})" for name in self.sums)
+        nonzero = " OR ".join(f"sum({name}) <> 0" for name in self.sums)
+        return f"""
+            {prefix}
+            INSERT INTO {self.table} ({self.group}, {", ".join(self.sums)})
+            SELECT {self.group}, {sums}
+              FROM ({source}) AS rows
+             GROUP BY {self.group}
+            HAVING {nonzero}
+        """
+
+    def create_table(self):
+        return f"CREATE TABLE IF NOT EXISTS {self.table} ({self.columns_sql});"
+
+    def compact(self):
+        """Fold the deltas into one row per group (same sums, fewer rows)."""
+        columns = f"{self.group}, {', '.join(self.sums)}"
+        return self.insert(
+            f"SELECT {columns} FROM deleted",
+            prefix=f"WITH deleted AS (DELETE FROM {self.table} RETURNING *)",
+        )
+
+    def drop_table(self):
+        return f"DROP TABLE IF EXISTS {self.table};"
+
+
+def trigger_function(name, body):
+    return f"""
+        CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            {body};
+            RETURN NULL;
+        END $$;
+    """
+
+
+def statement_trigger(name, table, event, referencing=""):
+    """An AFTER … FOR EACH STATEMENT trigger calling the function ``name``."""
+    if referencing:
+        referencing = f"REFERENCING {referencing}"
+    return f"""
+        DROP TRIGGER IF EXISTS {name} ON {table};
+        CREATE TRIGGER {name} AFTER {event} ON {table} {referencing}
+            FOR EACH STATEMENT EXECUTE FUNCTION {name}();
+    """
+
+
+def drop_trigger(name, table):
+    return f"""
+        DROP TRIGGER IF EXISTS {name} ON {table};
+        DROP FUNCTION IF EXISTS {name}();
+    """
