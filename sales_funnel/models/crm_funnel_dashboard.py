@@ -85,10 +85,8 @@ class CrmFunnelDashboard(models.AbstractModel):
         """Open opportunities per funnel stage: count, amount, weighted."""
         stages = self.env["crm.stage"].search([("is_won", "=", False)])
         groups = {
-            stage: (count, amount, weighted, committed)
-            for stage, count, amount, weighted, committed in self.env[
-                "crm.funnel.summary"
-            ]._read_group(
+            stage: sums
+            for stage, *sums in self.env["crm.funnel.summary"]._read_group(
                 domain,
                 ["stage_id"],
                 [
@@ -99,18 +97,21 @@ class CrmFunnelDashboard(models.AbstractModel):
                 ],
             )
         }
-        return [
-            {
-                "stage_id": stage.id,
-                "name": stage.name,
-                "win_rate": stage.win_rate,
-                "count": groups.get(stage, (0,))[0] or 0,
-                "amount": groups.get(stage, (0, 0))[1] or 0.0,
-                "weighted": groups.get(stage, (0, 0, 0))[2] or 0.0,
-                "committed": groups.get(stage, (0, 0, 0, 0))[3] or 0.0,
-            }
-            for stage in stages
-        ]
+        rows = []
+        for stage in stages:
+            count, amount, weighted, committed = groups.get(stage, (0, 0, 0, 0))
+            rows.append(
+                {
+                    "stage_id": stage.id,
+                    "name": stage.name,
+                    "win_rate": stage.win_rate,
+                    "count": count or 0,
+                    "amount": amount or 0.0,
+                    "weighted": weighted or 0.0,
+                    "committed": committed or 0.0,
+                }
+            )
+        return rows
 
     def _won(self, domain):
         [(won,)] = self.env["crm.funnel.summary"]._read_group(
