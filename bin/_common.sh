@@ -138,7 +138,9 @@ sf_start_local_postgres() {
 sf_ensure_pg_role() {
     local role status
     role="${PGUSER:-$(id -un)}"
-    status="$(sf_helper pg-status 2>/dev/null)"
+    # pg-status exits non-zero for norole/nosuper/down: read its answer
+    # without letting `set -e` end the script silently.
+    status="$(sf_helper pg-status 2>/dev/null)" || true
     case "$status" in
     ok) return 0 ;;
     norole)
