@@ -1,12 +1,11 @@
 """A scratch install with demo data works: ``bin/serve-demo --init-only``.
 
-Creates the database named by SALES_FUNNEL_SCRATCH_DB (default
-sales_funnel_scratch), checks the funnel, its demo opportunities, their
-history and the zh_CN language with plain SQL, and drops it again.
+On a PostgreSQL cluster of its own that has never seen the user (see the
+``demo_db`` fixture), creates the database named by SALES_FUNNEL_SCRATCH_DB
+(default sales_funnel_scratch) and checks the funnel, its demo opportunities,
+their history and the zh_CN language with plain SQL.
 """
 
-import os
-import subprocess
 from pathlib import Path
 
 import psycopg2
@@ -18,38 +17,17 @@ STAGES = ["verification", "development", "proposal", "closing", "won"]
 pytestmark = pytest.mark.slow
 
 
-def _drop(python, name):
-    subprocess.run(
-        [python, "bin/_sf.py", "db-drop", name, "--data-dir", "var/data"],
-        cwd=REPO,
-        check=True,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 @pytest.fixture(scope="module")
-def scratch_db(python):
-    name = os.environ.get("SALES_FUNNEL_SCRATCH_DB", "sales_funnel_scratch")
-    _drop(python, name)
-    result = subprocess.run(
-        ["bin/serve-demo", "--init-only", "--db", name],
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
+def scratch_db(demo_db):
+    name, env, results = demo_db
+    result = results["bin/serve-demo"]
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "admin / admin" in result.stdout
+    conn = psycopg2.connect(dbname=name, port=env["PGPORT"], host=env["PGHOST"])
     try:
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert "admin / admin" in result.stdout
-        conn = psycopg2.connect(dbname=name)
-        try:
-            yield conn.cursor()
-        finally:
-            conn.close()
+        yield conn.cursor()
     finally:
-        _drop(python, name)
+        conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +110,26 @@ def test_demo_won_deals_in_every_integration_status(scratch_db, stage_ids):
     )
     for status, orders in scratch_db:
         assert orders == (1 if status in ("1", "2", "3") else 0), (status, orders)
+
+
+def test_demo_company_is_chinese_and_sells_in_cny(scratch_db, stage_ids):
+    scratch_db.execute(
+        "SELECT company.name, currency.name, country.code"
+        "  FROM res_company company"
+        "  JOIN res_currency currency ON currency.id = company.currency_id"
+        "  JOIN res_partner partner ON partner.id = company.partner_id"
+        "  JOIN res_country country ON country.id = partner.country_id"
+        " WHERE company.id = (SELECT res_id FROM ir_model_data"
+        "                      WHERE module = 'base' AND name = 'main_company')"
+    )
+    name, currency, country = scratch_db.fetchone()
+    assert any("\u4e00" <= char <= "\u9fff" for char in name), name
+    assert "Co., Ltd." in name  # the English name beside the Chinese one
+    assert (currency, country) == ("CNY", "CN")
+    # The won deals' orders are in yuan too.
+    scratch_db.execute(
+        "SELECT DISTINCT currency.name FROM sale_order o"
+        "  JOIN res_currency currency ON currency.id = o.currency_id"
+        " WHERE o.sales_funnel_handoff_lead_id IS NOT NULL"
+    )
+    assert {row[0] for row in scratch_db} == {"CNY"}

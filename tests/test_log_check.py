@@ -1,14 +1,10 @@
 """bin/test's verdict on Odoo test logs: failures, errors, skips, 0 tests."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("sf_helper", REPO / "bin" / "_sf.py")
-sf_helper = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(sf_helper)
 
 HEAD = "2025-01-01 10:00:00,000 4242 {level} sf_test {logger}: {message}"
 TESTS = "odoo.addons.sales_funnel.tests.test_gate"
@@ -35,15 +31,20 @@ CLEAN = [
 ]
 
 
-def verdict(tmp_path, capsys, lines, rc=0):
+@pytest.fixture
+def verdict(commands):
+    return lambda tmp_path, lines, rc=0: _verdict(commands, tmp_path, lines, rc)
+
+
+def _verdict(commands, tmp_path, lines, rc=0):
     log = tmp_path / "odoo.log"
     log.write_text("\n".join(lines) + "\n")
-    status = sf_helper.main(["check-log", str(log), "--rc", str(rc)])
-    return status, capsys.readouterr().out
+    ok, out = commands.check_log(log, rc=rc)
+    return (0 if ok else 1), "\n".join(out)
 
 
-def test_clean_log_passes(tmp_path, capsys):
-    status, out = verdict(tmp_path, capsys, CLEAN)
+def test_clean_log_passes(tmp_path, verdict):
+    status, out = verdict(tmp_path, CLEAN)
     assert status == 0, out
     assert "Odoo test run OK: 0 failed, 0 error(s) of 12 tests" in out
 
@@ -65,28 +66,27 @@ def test_clean_log_passes(tmp_path, capsys):
         (["Traceback (most recent call last):", '  File "x.py"'], "traceback"),
     ],
 )
-def test_problems_fail(tmp_path, capsys, extra, expected):
+def test_problems_fail(tmp_path, verdict, extra, expected):
     lines = CLEAN[:-1] + extra + ([] if "tests when" in extra[-1] else CLEAN[-1:])
-    status, out = verdict(tmp_path, capsys, lines)
+    status, out = verdict(tmp_path, lines)
     assert status == 1, out
     assert "Odoo test run FAILED" in out and expected in out
 
 
-def test_missing_summary_fails(tmp_path, capsys):
-    status, out = verdict(tmp_path, capsys, CLEAN[:-1])
+def test_missing_summary_fails(tmp_path, verdict):
+    status, out = verdict(tmp_path, CLEAN[:-1])
     assert status == 1
     assert "no test summary" in out
 
 
-def test_exit_status_fails(tmp_path, capsys):
-    status, out = verdict(tmp_path, capsys, CLEAN, rc=1)
+def test_exit_status_fails(tmp_path, verdict):
+    status, out = verdict(tmp_path, CLEAN, rc=1)
     assert status == 1
     assert "exited with status 1" in out
 
 
-def test_addons_path_has_repo_and_odoo(capsys):
-    sf_helper.main(["addons-path", str(REPO), "--dist", "odoo-addon-contract"])
-    paths = capsys.readouterr().out.strip().split(",")
+def test_addons_path_has_repo_and_odoo(commands):
+    paths = commands.addons_path(REPO).split(",")
     assert paths[0] == str(REPO)
     import odoo.addons.base  # noqa: F401  (Odoo's own addons must be listed)
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
-from odoo.tools import date_utils
+from odoo.tools import SQL, date_utils
 
 from .crm_forecast_snapshot import SNAPSHOT_CONTEXT_KEY
 
@@ -37,6 +37,52 @@ class SalesFunnelDemo(models.AbstractModel):
 
     _name = "sales_funnel.demo"
     _description = "Sales Funnel Demo Data"
+
+    @api.model
+    def _adopt_chinese_identity(self):
+        """The demo company is a Chinese enterprise that sells in CNY (¥)."""
+        company = self.env.ref("base.main_company")
+        cny = self.env.ref("base.CNY")
+        cny.active = True
+        company.write(
+            {
+                "name": "华信智能装备有限公司 Huaxin Intelligent Equipment Co., Ltd.",
+                "country_id": self.env.ref("base.cn").id,
+                "city": "上海 Shanghai",
+                "street": "浦东新区张江路88号",
+                "zip": "201203",
+            }
+        )
+        old = company.currency_id
+        if old == cny:
+            return
+        # The accounting demo has posted entries in the old currency, and
+        # res.company then refuses the change: switch it, and every stored
+        # copy of the company currency, in SQL (demo databases only).
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_company SET currency_id = %s WHERE id = %s",
+            [cny.id, company.id],
+        )
+        for model in self.env.registry.values():
+            if model._abstract or not model._auto or "company_id" not in model._fields:
+                continue
+            for field in model._fields.values():
+                if field.store and field.related == "company_id.currency_id":
+                    self.env.cr.execute(
+                        SQL(
+                            "UPDATE %s SET %s = %s WHERE company_id = %s",
+                            SQL.identifier(model._table),
+                            SQL.identifier(field.name),
+                            cny.id,
+                            company.id,
+                        )
+                    )
+        self.env.invalidate_all()
+        # Prices are quoted in the company currency too.
+        self.env["product.pricelist"].search(
+            [("currency_id", "=", old.id), ("company_id", "in", [company.id, False])]
+        ).currency_id = cny
 
     @api.model
     def _generate(self):

@@ -32,6 +32,12 @@ registry.category("web_tour.tours").add("sales_funnel_dashboard_tour", {
             run: "select next_quarter",
         },
         {
+            // Wait for the quarter's figures: a click on the row before they
+            // arrive would open the previous period's opportunities.
+            trigger: ".o_sf_weighted:contains('50,000')",
+            content: "the quarter's figures are back",
+        },
+        {
             trigger: ".o_sf_funnel_row:contains('Proposal')",
             content: "open the Proposal stage's opportunities",
             run: "click",
