@@ -801,9 +801,11 @@ class CrmLead(models.Model):
         elif is_manager:
             paragraphs.append(
                 self.env._(
-                    "A sales manager may create it there with a written reason in "
-                    "“Gate Override Reason” (also a column of an import): the reason "
-                    "and the missing criteria are kept as a gate override."
+                    "A sales manager may place it there with a written reason: the "
+                    "“Gate Override Reason” column of an import (or value of an API "
+                    "call), or Override Gate on the opportunity once created in the "
+                    "first stage. The reason and the missing criteria are kept as a "
+                    "gate override."
                 )
             )
         return "\n\n".join(paragraphs)

@@ -48,6 +48,11 @@ class TestGateOnCreate(FunnelCase):
         )
         self.assertIn("“Closing at once”", str(refusal.exception))
         self.assertFalse(self._named("Closing at once"))
+        # The same deal created in the first stage enters the funnel.
+        deal = Lead.create(self._vals("Closing at once", self.verification))
+        self.assertEqual(deal.stage_id, self.verification)
+        self.assertEqual(deal.stage_history_ids.event, "create")
+        self.assertFalse(deal.gate_override_ids)
 
     def test_create_in_won_refused_and_not_queued(self):
         queued = self.env["crm.lead"].search_count([("handoff_queued", "=", True)])
@@ -74,6 +79,16 @@ class TestGateOnCreate(FunnelCase):
         with self.assertRaises(UserError):
             Lead.create({"name": "Quick card"})
         self.assertFalse(self._named("Quick card"))
+        # The first column still takes quick cards, and a lead needs no stage.
+        first = Lead.with_context(default_stage_id=self.verification.id)
+        card = first.browse(first.name_create("Quick card")[0])
+        self.assertEqual(card.stage_id, self.verification)
+        Lead = self.env["crm.lead"].with_user(self.salesman)
+        lead = Lead.browse(
+            Lead.with_context(default_type="lead").name_create("Just a lead")[0]
+        )
+        self.assertEqual(lead.type, "lead")
+        self.assertFalse((card | lead).gate_override_ids)
 
     def test_import_of_new_row_refused(self):
         result = (
@@ -122,24 +137,6 @@ class TestGateOnCreate(FunnelCase):
         )
         self.assertFalse(self._named("Proposal deal (copy)"))
 
-    # What still works
-    # ------------------------------------------------------------------
-
-    def test_first_stage_and_lead_without_stage_still_work(self):
-        Lead = self.env["crm.lead"].with_user(self.salesman)
-        deal = Lead.create(self._vals("First stage", self.verification))
-        self.assertEqual(deal.stage_id, self.verification)
-        self.assertEqual(deal.stage_history_ids.event, "create")
-        quick = Lead.browse(
-            Lead.with_context(
-                default_stage_id=self.verification.id, default_type="opportunity"
-            ).name_create("Quick first")[0]
-        )
-        self.assertEqual(quick.stage_id, self.verification)
-        lead = Lead.create({"name": "Just a lead", "type": "lead"})
-        self.assertEqual(lead.type, "lead")
-        self.assertFalse((deal | quick | lead).gate_override_ids)
-
     # Sales manager: a later stage with a written reason, kept as an override
     # ------------------------------------------------------------------
 
@@ -175,6 +172,12 @@ class TestGateOnCreate(FunnelCase):
 
     def test_manager_imports_rows_into_later_stages_with_reason(self):
         reason = "Migration from the old system, 2025 pipeline"
+        # The column is offered to managers only.
+        Lead = self.env["crm.lead"]
+        self.assertIn("gate_override_reason", Lead.with_user(self.manager).fields_get())
+        self.assertNotIn(
+            "gate_override_reason", Lead.with_user(self.salesman).fields_get()
+        )
         result = (
             self.env["crm.lead"]
             .with_user(self.manager)
