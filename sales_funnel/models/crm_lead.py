@@ -60,6 +60,15 @@ class CrmLead(models.Model):
         "crm.stage.gate.override", "lead_id", string="Gate Overrides"
     )
     line_ids = fields.One2many("crm.lead.line", "lead_id", string="Products", copy=True)
+    # Only read on creation (RPC values or an import column), never stored.
+    gate_override_reason = fields.Text(
+        store=False,
+        copy=False,
+        groups="sales_team.group_sale_manager",
+        help="Sales managers: why this opportunity is created in a later stage "
+        "without its criteria (for example deals loaded from an old system). "
+        "Kept as a gate override with the missing criteria.",
+    )
 
     def init(self):
         res = super().init()
@@ -260,14 +269,34 @@ class CrmLead(models.Model):
         for vals in vals_list:
             company = Company.browse(vals.get("company_id")) or self.env.company
             self._sales_funnel_strip_probability(vals, company)
+        gate_overrides = self._check_gate_on_create(vals_list)
         leads = super().create(vals_list)
         leads._sales_funnel_ensure_checklist()
+        overrides = leads._sales_funnel_record_create_overrides(gate_overrides)
         stage_leads = leads.filtered(lambda lead: lead.active and lead.stage_id)
         if stage_leads:
             stage_leads._sales_funnel_log_events(
-                [(lead, "create", self.env["crm.stage"], None) for lead in stage_leads]
+                [(lead, "create", self.env["crm.stage"], None) for lead in stage_leads],
+                overrides=overrides,
             )
         return leads
+
+    def copy_data(self, default=None):
+        vals_list = super().copy_data(default=default)
+        if default and "stage_id" in default:
+            # An explicit stage is held to the gate like any creation.
+            return vals_list
+        # A copy has an empty checklist: it starts the funnel again in the first
+        # stage of its team, whatever the column default of the context.
+        first = {}
+        for vals in vals_list:
+            team_id = vals.get("team_id") or False
+            if team_id not in first:
+                first[team_id] = self.browse()._stage_find(
+                    team_id=team_id, domain=[("fold", "=", False)]
+                )
+            vals["stage_id"] = first[team_id].id
+        return vals_list
 
     def write(self, vals):
         if {"probability", "automated_probability"} & vals.keys():
@@ -608,11 +637,231 @@ class CrmLead(models.Model):
         return override
 
     # ------------------------------------------------------------------
+    # The gate at creation
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _check_gate_on_create(self, vals_list):
+        """Hold new opportunities to the gate of the stage they are created in.
+
+        A new opportunity has no ticked criteria: every required criterion of
+        the stages before its stage is missing. A salesperson is refused and
+        nothing is created; a sales manager may give a written reason in
+        ``gate_override_reason`` (RPC value or import column), recorded as a
+        gate override once the opportunity exists. A few queries for the whole
+        batch, whatever its size (imports of thousands of rows).
+
+        :return: per values, None or the (stage, missing criteria, reason) of
+            the override to record (``_sales_funnel_record_create_overrides``)
+        """
+        reasons = [
+            (vals.pop("gate_override_reason", None) or "").strip() for vals in vals_list
+        ]
+        pending = [None] * len(vals_list)
+        if self.env.su:
+            # Server code (data files, migrations) places its records itself.
+            return pending
+        defaults = {}
+        if any("stage_id" not in vals or "team_id" not in vals for vals in vals_list):
+            defaults = self.default_get(["stage_id", "team_id", "user_id", "type"])
+        target_ids = [
+            vals.get("stage_id", defaults.get("stage_id")) or False
+            for vals in vals_list
+        ]
+        if not any(target_ids):
+            return pending
+        Stage = self.env["crm.stage"]
+        stages = Stage.search_fetch([], _prefetched(Stage)).sorted(
+            lambda stage: stage._sales_funnel_rank()
+        )
+        if stages.team_id:
+            team_ids = self._sales_funnel_create_teams(vals_list, defaults)
+        else:
+            team_ids = [False] * len(vals_list)
+        passed = {}
+        for target_id, team_id in set(zip(target_ids, team_ids, strict=True)):
+            if target_id:
+                rank = Stage.browse(target_id)._sales_funnel_rank()
+                passed[target_id, team_id] = stages.filtered(
+                    lambda stage, rank=rank, team_id=team_id: (
+                        stage._sales_funnel_rank() < rank
+                        and stage.team_id.id in (team_id, False)
+                    )
+                )
+        all_passed = Stage.union(*passed.values())
+        if not all_passed:
+            return pending
+        criteria = (
+            self.env["crm.stage.criterion"]
+            .sudo()
+            .search([("stage_id", "in", all_passed.ids), ("required", "=", True)])
+        )
+        if not criteria:
+            return pending
+        is_manager = self.env.user.has_group("sales_team.group_sale_manager")
+        missing_by_key = {}
+        blocked = {}
+        for index, vals in enumerate(vals_list):
+            if not target_ids[index]:
+                continue
+            company_id = vals.get("company_id") or self.env.company.id
+            key = (target_ids[index], team_ids[index], company_id)
+            if key not in missing_by_key:
+                missing_by_key[key] = criteria.filtered(
+                    lambda criterion, key=key: (
+                        criterion.stage_id in passed[key[:2]]
+                        and criterion.company_id.id in (key[2], False)
+                    )
+                )
+            missing = missing_by_key[key]
+            if not missing:
+                continue
+            if is_manager and reasons[index]:
+                pending[index] = (Stage.browse(key[0]), missing, reasons[index])
+            else:
+                blocked.setdefault((key[0], missing), []).append(index)
+        if blocked:
+            first_index = next(iter(blocked.values()))[0]
+            first_stage = stages.filtered(
+                lambda stage: (
+                    not stage.fold
+                    and stage.team_id.id in (team_ids[first_index], False)
+                )
+            )[:1]
+            raise UserError(
+                self._sales_funnel_create_refusal(
+                    vals_list,
+                    blocked,
+                    first_stage,
+                    reason_refused=any(
+                        reasons[i] for indexes in blocked.values() for i in indexes
+                    ),
+                    is_manager=is_manager,
+                )
+            )
+        return pending
+
+    @api.model
+    def _sales_funnel_create_teams(self, vals_list, defaults):
+        """Team of each new opportunity as crm will set it (given, default, else
+        the salesperson's): one look-up per salesperson, not one per row."""
+        Team = self.env["crm.team"]
+        by_user = {}
+        team_ids = []
+        for vals in vals_list:
+            team_id = vals.get("team_id", defaults.get("team_id"))
+            user_id = vals.get("user_id", defaults.get("user_id"))
+            if not team_id and user_id:
+                lead_type = vals.get("type", defaults.get("type"))
+                use = "use_leads" if lead_type == "lead" else "use_opportunities"
+                if (user_id, use) not in by_user:
+                    by_user[user_id, use] = Team._get_default_team_id(
+                        user_id=user_id, domain=[(use, "=", True)]
+                    ).id
+                team_id = by_user[user_id, use]
+            team_ids.append(team_id or False)
+        return team_ids
+
+    @api.model
+    def _sales_funnel_create_refusal(
+        self, vals_list, blocked, first_stage, reason_refused, is_manager
+    ):
+        """Message refusing the creation of ``blocked`` rows
+        ({(stage id, missing criteria): indexes in vals_list})."""
+        Stage = self.env["crm.stage"]
+        paragraphs = []
+        for (stage_id, missing), indexes in blocked.items():
+            names = ", ".join(
+                "“%s”" % (vals_list[i].get("name") or self.env._("New opportunity"))
+                for i in indexes[:10]
+            )
+            if len(indexes) > 10:
+                names += " " + self.env._("and %(count)s more", count=len(indexes) - 10)
+            paragraphs.append(
+                self.env._(
+                    "%(leads)s cannot be created in %(stage)s. A new opportunity has "
+                    "no ticked criteria, and these required criteria are not met:\n"
+                    "%(missing)s",
+                    leads=names,
+                    stage=Stage.browse(stage_id).name,
+                    missing=self._sales_funnel_format_missing(missing),
+                )
+            )
+        paragraphs.append(
+            self.env._(
+                "Create it in %(stage)s, tick its criteria on the checklist, then "
+                "move it on.",
+                stage=first_stage.name or "-",
+            )
+        )
+        if reason_refused and not is_manager:
+            paragraphs.append(
+                self.env._("Only sales managers can override a stage gate.")
+            )
+        elif is_manager:
+            paragraphs.append(
+                self.env._(
+                    "A sales manager may place it there with a written reason: the "
+                    "“Gate Override Reason” column of an import (or value of an API "
+                    "call), or Override Gate on the opportunity once created in the "
+                    "first stage. The reason and the missing criteria are kept as a "
+                    "gate override."
+                )
+            )
+        return "\n\n".join(paragraphs)
+
+    def _sales_funnel_record_create_overrides(self, pending):
+        """Keep the gate overrides of opportunities a sales manager created past
+        the gate (``pending`` from ``_check_gate_on_create``, in the order of
+        ``self``): one batch of overrides and notes. {lead id: override}."""
+        rows = [(lead, *item) for lead, item in zip(self, pending, strict=True) if item]
+        if not rows:
+            return {}
+        formatted = {}
+        headers = {}
+        for _lead, stage, missing, _reason in rows:
+            if missing not in formatted:
+                formatted[missing] = self._sales_funnel_format_missing(missing)
+            if stage not in headers:
+                headers[stage] = self.env._(
+                    "Created in %(stage)s past the stage gate.", stage=stage.name
+                )
+        overrides = self.env["crm.stage.gate.override"].create(
+            [
+                {
+                    "lead_id": lead.id,
+                    "to_stage_id": stage.id,
+                    "reason": reason,
+                    "missing_criterion_ids": [fields.Command.set(missing.ids)],
+                    "missing_criteria": formatted[missing],
+                }
+                for lead, stage, missing, reason in rows
+            ]
+        )
+        not_met = self.env._("Criteria not met:")
+        bodies = {
+            lead.id: Markup("<p>%s</p><p>%s</p><p>%s</p><ul>%s</ul>")
+            % (
+                headers[stage],
+                reason,
+                not_met,
+                Markup().join(Markup("<li>%s</li>") % c.name for c in missing),
+            )
+            for lead, stage, missing, reason in rows
+        }
+        self.browse(list(bodies))._message_log_batch(bodies=bodies)
+        return {
+            lead.id: override
+            for (lead, *_rest), override in zip(rows, overrides, strict=True)
+        }
+
+    # ------------------------------------------------------------------
     # History
     # ------------------------------------------------------------------
 
-    def _sales_funnel_log_events(self, events):
-        """Write history rows for (lead, event, stage left, entered-it-at) tuples."""
+    def _sales_funnel_log_events(self, events, overrides=None):
+        """Write history rows for (lead, event, stage left, entered-it-at) tuples;
+        ``overrides`` ({lead id: override}) links rows to their own override."""
         # The transaction time, as crm uses for date_last_stage_update.
         now = self.env.cr.now()
         override = self._sales_funnel_override()
@@ -636,7 +885,7 @@ class CrmLead(models.Model):
                     "days_in_previous_stage": (now - since).total_seconds() / 86400
                     if since
                     else 0.0,
-                    "override_id": override.id,
+                    "override_id": (overrides or {}).get(lead.id, override).id,
                 }
             )
         return self.env["crm.lead.stage.history"]._log(rows)
