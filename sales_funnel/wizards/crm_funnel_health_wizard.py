@@ -4,6 +4,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 
@@ -52,6 +53,47 @@ class CrmFunnelHealthWizard(models.TransientModel):
         "leader on the salesperson's open opportunities for this many days.",
     )
     line_ids = fields.One2many("crm.funnel.health.line", "wizard_id")
+
+    @api.constrains(
+        "date_from",
+        "date_to",
+        "balance_tolerance",
+        "low_conversion_ratio",
+        "inspection_days",
+    )
+    def _check_period_and_thresholds(self):
+        for wizard in self:
+            if wizard.date_from > wizard.date_to:
+                raise ValidationError(
+                    self.env._(
+                        "The period starts on %(date_from)s, after its end "
+                        "(%(date_to)s).",
+                        date_from=wizard.date_from,
+                        date_to=wizard.date_to,
+                    )
+                )
+            if wizard.balance_tolerance < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The balance tolerance cannot be negative (%(value)s %%).",
+                        value=wizard.balance_tolerance,
+                    )
+                )
+            if not 0 <= wizard.low_conversion_ratio <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The low conversion threshold must be between 0 and 100 %% "
+                        "of the team's pass rate, not %(value)s %%.",
+                        value=wizard.low_conversion_ratio,
+                    )
+                )
+            if wizard.inspection_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The inspection window cannot be negative (%(days)s days).",
+                        days=wizard.inspection_days,
+                    )
+                )
 
     def _targets(self, pairs):
         """{(user id, team id): SliceTarget of the salesperson for the period, or
