@@ -45,10 +45,12 @@ class CrmFunnelDashboard(models.AbstractModel):
             for key in ("count", "amount", "weighted", "committed")
         }
         totals["won"] = self._won(slice_domain + in_period)
-        target = self._target(kind, start, end, team_id, user_id)
+        slice_target = self._target(start, end, team_id, user_id)
+        target = slice_target.amount if slice_target else 0.0
         reached = totals["won"] + totals["weighted"]
         totals.update(
             target=target,
+            target_basis=slice_target.basis if slice_target else "",
             coverage=reached / target if target else None,
             gap=target - reached if target else None,
         )
@@ -119,33 +121,10 @@ class CrmFunnelDashboard(models.AbstractModel):
         )
         return won or 0.0
 
-    def _target(self, kind, start, end, team_id, user_id):
-        """The period's target of the slice: its own target of that period type,
-        else the targets it holds inside the period, else its members'."""
-        if "crm.sales.target" not in self.env:
-            return 0.0
-        Target = self.env["crm.sales.target"]
-        inside = [("date_from", ">=", start), ("date_to", "<=", end)]
-        if user_id:
-            owners = [[("user_id", "=", user_id)]]
-        elif team_id:
-            owners = [
-                [("team_id", "=", team_id)],
-                [("user_id.crm_team_member_ids.crm_team_id", "=", team_id)],
-            ]
-        else:
-            owners = [[("team_id", "!=", False)], [("user_id", "!=", False)]]
-        for owner in owners:
-            for domain in (
-                owner + inside + [("period_type", "=", kind)],
-                owner + inside,
-            ):
-                [(amount, count)] = Target._read_group(
-                    domain, aggregates=["amount:sum", "__count"]
-                )
-                if count:
-                    return amount
-        return 0.0
+    def _target(self, start, end, team_id, user_id):
+        """The slice's target for the period (crm.sales.target's definition)."""
+        key = (user_id or False, team_id or False)
+        return self.env["crm.sales.target"]._target_amounts([key], start, end)[key]
 
     def _stuck(self, team_id, user_id):
         """How many opportunities are stuck (counted up to STUCK_CAP) and the ten

@@ -1,3 +1,7 @@
+from collections import defaultdict
+from datetime import timedelta
+from typing import NamedTuple
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, date_utils
@@ -7,6 +11,41 @@ PERIOD_TYPES = [
     ("quarter", "Quarter"),
     ("year", "Year"),
 ]
+
+
+class SliceTarget(NamedTuple):
+    """The target of a slice (salesperson, team, company) for a period."""
+
+    amount: float
+    # How it was read, for the screens: "Prorated by days from the quarter target".
+    basis: str
+    # Part of a target of a longer period, by days.
+    prorated: bool
+
+
+def _period_types_by_preference(date_from, date_to):
+    """The period types in the order their targets are read for a period:
+    the types of which the period holds a whole period, longest first (a
+    quarter's own quarterly target, else its monthly targets), then the longer
+    types, shortest first (prorated by days)."""
+    whole, longer = [], []
+    for kind in ("year", "quarter", "month"):
+        start = date_utils.start_of(date_from, kind)
+        if start < date_from:
+            start = date_utils.end_of(date_from, kind) + timedelta(days=1)
+        (whole if date_utils.end_of(start, kind) <= date_to else longer).append(kind)
+    return whole + longer[::-1]
+
+
+def _share(target, date_from, date_to):
+    """The part of a target falling in the period, prorated by days:
+    (amount, prorated)."""
+    days = (target.date_to - target.date_from).days + 1
+    overlap = (min(target.date_to, date_to) - max(target.date_from, date_from)).days
+    overlap += 1
+    if overlap >= days:
+        return target.amount, False
+    return target.amount * overlap / days, True
 
 
 class CrmSalesTarget(models.Model):
@@ -190,3 +229,129 @@ class CrmSalesTarget(models.Model):
         constraints = SQL(", ").join(map(SQL.identifier, self._OVERLAP_CONSTRAINTS))
         self.env.cr.execute(SQL("SET CONSTRAINTS %s IMMEDIATE", constraints))
         self.env.cr.execute(SQL("SET CONSTRAINTS %s DEFERRED", constraints))
+
+    # ------------------------------------------------------------------
+    # The target of a slice for a period (one definition for every screen)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _target_amounts(self, slices, date_from, date_to):
+        """The target of each slice for the period ``date_from``–``date_to``.
+
+        The one definition of "the target of a slice for a period": the funnel
+        dashboard, Funnel Health and whatever compares figures with a target
+        read it here.
+
+        A slice is a pair ``(user_id, team_id)`` of ids (or False): a
+        salesperson (the team is then ignored), else a sales team, else (both
+        empty) the whole company. Its target for the period:
+
+        1. its own targets, of one period type: the longest type of which the
+           period holds a whole period (a quarter's quarterly target; else the
+           targets inside it, e.g. its monthly targets), else the shortest
+           longer type, prorated by days (April of a second-quarter target of
+           91,000: 30 / 91 of it, 30,000);
+        2. else, for a team, the sum of its members' targets (each read as in
+           1.); for the company, the sum of the teams' targets, else of the
+           salespeople's.
+
+        Targets are read with the user's access rights. Returns {slice:
+        SliceTarget or None (no target at all)}, in two queries whatever the
+        number of slices.
+        """
+        date_from = fields.Date.to_date(date_from)
+        date_to = fields.Date.to_date(date_to)
+        slices = list(slices)
+        team_ids = {team_id for user_id, team_id in slices if not user_id and team_id}
+        whole_company = any(not user_id and not team_id for user_id, team_id in slices)
+        members = defaultdict(set)
+        if team_ids:
+            for member in self.env["crm.team.member"].search_fetch(
+                [("crm_team_id", "in", list(team_ids))], ["crm_team_id", "user_id"]
+            ):
+                members[member.crm_team_id.id].add(member.user_id.id)
+        domain = [("date_from", "<=", date_to), ("date_to", ">=", date_from)]
+        if not whole_company:
+            user_ids = {user_id for user_id, _team_id in slices if user_id}
+            user_ids = user_ids.union(*members.values())
+            domain += [
+                "|",
+                ("user_id", "in", list(user_ids)),
+                ("team_id", "in", list(team_ids)),
+            ]
+        targets = defaultdict(list)
+        for target in self.search_fetch(
+            domain,
+            ["user_id", "team_id", "period_type", "date_from", "date_to", "amount"],
+        ):
+            owner = ("user", target.user_id.id) if target.user_id else None
+            targets[owner or ("team", target.team_id.id)].append(target)
+
+        preference = _period_types_by_preference(date_from, date_to)
+        own = {
+            owner: self._owner_target(owned, date_from, date_to, preference)
+            for owner, owned in targets.items()
+        }
+        result = {}
+        for key in slices:
+            user_id, team_id = key
+            if user_id:
+                result[key] = own.get(("user", user_id))
+            elif team_id:
+                result[key] = own.get(("team", team_id)) or self._sum_targets(
+                    [own.get(("user", member)) for member in members[team_id]],
+                    self.env._("Sum of the members' targets"),
+                    self.env._("Sum of the members' targets, prorated by days"),
+                )
+            else:
+                result[key] = self._sum_targets(
+                    [value for owner, value in own.items() if owner[0] == "team"],
+                    self.env._("Sum of the teams' targets"),
+                    self.env._("Sum of the teams' targets, prorated by days"),
+                ) or self._sum_targets(
+                    [value for owner, value in own.items() if owner[0] == "user"],
+                    self.env._("Sum of the salespeople's targets"),
+                    self.env._("Sum of the salespeople's targets, prorated by days"),
+                )
+        return result
+
+    @api.model
+    def _owner_target(self, targets, date_from, date_to, preference):
+        """The SliceTarget of one salesperson's or team's own targets."""
+        by_type = defaultdict(list)
+        for target in targets:
+            by_type[target.period_type].append(target)
+        kind = next(kind for kind in preference if kind in by_type)
+        shares = [_share(target, date_from, date_to) for target in by_type[kind]]
+        amount = sum(share for share, _prorated in shares)
+        prorated = any(prorated for _share_amount, prorated in shares)
+        period = {
+            "month": self.env._("month"),
+            "quarter": self.env._("quarter"),
+            "year": self.env._("year"),
+        }[kind]
+        if prorated:
+            basis = self.env._(
+                "Prorated by days from the %(period)s target", period=period
+            )
+        elif len(shares) > 1:
+            basis = self.env._("Sum of the %(period)s targets", period=period)
+        else:
+            basis = self.env._("Target of the %(period)s", period=period)
+        return SliceTarget(self._round_target(amount), basis, prorated)
+
+    @api.model
+    def _sum_targets(self, values, basis, prorated_basis):
+        values = [value for value in values if value]
+        if not values:
+            return None
+        prorated = any(value.prorated for value in values)
+        return SliceTarget(
+            self._round_target(sum(value.amount for value in values)),
+            prorated_basis if prorated else basis,
+            prorated,
+        )
+
+    @api.model
+    def _round_target(self, amount):
+        return self.env.company.currency_id.round(amount)

@@ -91,6 +91,28 @@ class CrmStage(models.Model):
                     )
                 )
 
+    @api.constrains("max_days_in_stage", "entry_activity_days")
+    def _check_days(self):
+        for stage in self:
+            if stage.max_days_in_stage < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The maximum days in stage “%(stage)s” cannot be negative "
+                        "(%(days)s): enter a number of days, or 0 for no limit.",
+                        stage=stage.name,
+                        days=stage.max_days_in_stage,
+                    )
+                )
+            if stage.entry_activity_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The activity on entering stage “%(stage)s” cannot be due "
+                        "before the entry (%(days)s days): enter 0 or more days.",
+                        stage=stage.name,
+                        days=stage.entry_activity_days,
+                    )
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:

@@ -1,4 +1,9 @@
-from odoo import fields, models
+from urllib.parse import urlsplit
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+ORDER_ENDPOINT_MAX_TIMEOUT = 300  # seconds; a hand-off tries three times
 
 
 class ResCompany(models.Model):
@@ -30,7 +35,9 @@ class ResCompany(models.Model):
         string="Order System Token", groups="base.group_system", copy=False
     )
     sales_funnel_order_endpoint_timeout = fields.Integer(
-        string="Order System Timeout (s)", default=10
+        string="Order System Timeout (s)",
+        default=10,
+        help="Seconds to wait for the order system's answer (1-300).",
     )
     # Forecast accuracy (销售预测准确度): snapshot day and tolerance per level.
     sales_funnel_snapshot_day = fields.Integer(
@@ -65,3 +72,86 @@ class ResCompany(models.Model):
             "The forecast snapshot day must be between 1 and 28.",
         ),
     ]
+
+    @api.constrains("sales_funnel_snapshot_day")
+    def _check_sales_funnel_snapshot_day(self):
+        for company in self:
+            if not 1 <= company.sales_funnel_snapshot_day <= 28:
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: the forecast snapshot day must be a day of the "
+                        "month between 1 and 28, not %(day)s.",
+                        company=company.name,
+                        day=company.sales_funnel_snapshot_day,
+                    )
+                )
+
+    @api.constrains(
+        "sales_funnel_tolerance_salesperson",
+        "sales_funnel_tolerance_team",
+        "sales_funnel_tolerance_company",
+    )
+    def _check_sales_funnel_tolerances(self):
+        for company in self:
+            for field_name in (
+                "sales_funnel_tolerance_salesperson",
+                "sales_funnel_tolerance_team",
+                "sales_funnel_tolerance_company",
+            ):
+                if not 0 <= company[field_name] <= 100:
+                    raise ValidationError(
+                        self.env._(
+                            "%(company)s: “%(setting)s” must be between 0 and "
+                            "100, not %(value)s.",
+                            company=company.name,
+                            setting=company._fields[field_name]._description_string(
+                                self.env
+                            ),
+                            value=company[field_name],
+                        )
+                    )
+
+    @api.constrains("sales_funnel_order_endpoint_timeout")
+    def _check_sales_funnel_order_endpoint_timeout(self):
+        for company in self:
+            timeout = company.sales_funnel_order_endpoint_timeout
+            if not 1 <= timeout <= ORDER_ENDPOINT_MAX_TIMEOUT:
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: the order system timeout must be between 1 "
+                        "and %(max)s seconds, not %(timeout)s.",
+                        company=company.name,
+                        max=ORDER_ENDPOINT_MAX_TIMEOUT,
+                        timeout=timeout,
+                    )
+                )
+
+    @api.constrains("sales_funnel_order_endpoint_url")
+    def _check_sales_funnel_order_endpoint_url(self):
+        for company in self:
+            url = company.sales_funnel_order_endpoint_url
+            if url and not _is_http_url(url):
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: the order system URL “%(url)s” is not a web "
+                        "address: enter an http:// or https:// address such as "
+                        "https://erp.example.com/api/orders.",
+                        company=company.name,
+                        url=url,
+                    )
+                )
+
+
+def _is_http_url(url):
+    """An absolute http(s) address with a host (and a valid port, if any)."""
+    if any(char.isspace() for char in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        return (
+            parts.scheme in ("http", "https")
+            and bool(parts.hostname)
+            and (parts.port is None or parts.port > 0)
+        )
+    except ValueError:  # e.g. a port that is not a number
+        return False

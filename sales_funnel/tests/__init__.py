@@ -18,3 +18,5 @@ from . import test_funnel_dashboard
 from . import test_performance
 from . import test_views_agree
 from . import test_gate_on_create
+from . import test_slice_targets
+from . import test_settings_validation

@@ -1,5 +1,3 @@
-from unittest.mock import patch
-
 from odoo import Command
 from odoo.tests import tagged
 
@@ -59,7 +57,7 @@ class TestFunnelHealth(AnalyticsCase):
                 subtype_xmlid="mail.mt_note",
             )
 
-    def _health(self, user=None, targets=None):
+    def _health(self, user=None):
         wizard = (
             self.env["crm.funnel.health.wizard"]
             .with_user(user or self.manager)
@@ -71,10 +69,7 @@ class TestFunnelHealth(AnalyticsCase):
                 }
             )
         )
-        with (
-            self._at("2026-11-26 12:00:00"),
-            patch.object(type(wizard), "_targets", lambda self, pairs: targets),
-        ):
+        with self._at("2026-11-26 12:00:00"):
             return {row["user_id"]: row for row in wizard._health_data()}
 
     def test_shape_and_flags_without_targets(self):
@@ -89,8 +84,9 @@ class TestFunnelHealth(AnalyticsCase):
         self.assertFalse(theirs["balanced"])
         # The period: December deadlines only (10000 + 15000).
         self.assertEqual((mine["forecast"], mine["won"]), (25000, 0))
-        # No target model: nothing to compare with, nothing flagged.
+        # No target: nothing to compare with, nothing flagged.
         self.assertIsNone(mine["target"])
+        self.assertEqual(mine["target_basis"], "")
         self.assertFalse(mine["funnel_not_full"])
         self.assertIsNone(mine["stages"][0]["needed"])
         # Verification pass rate: 3 of 4 for Li Na, 0 of 1 for the other;
@@ -102,14 +98,39 @@ class TestFunnelHealth(AnalyticsCase):
         self.assertFalse(mine["weak_inspection"])
         self.assertTrue(theirs["weak_inspection"])
 
-    def test_targets_give_gap_and_needed_opportunities(self):
-        rows = self._health(
-            targets={
-                (self.salesman.id, self.team.id): 100000.0,
-                (self.salesman2.id, self.team.id): 20000.0,
-            }
+    def _targets(self, *targets):
+        """Real targets, entered by the manager: (owner, type, day, amount)."""
+        return (
+            self.env["crm.sales.target"]
+            .with_user(self.manager)
+            .create(
+                [
+                    {
+                        "user_id"
+                        if owner._name == "res.users"
+                        else "team_id": owner.id,
+                        "period_type": period_type,
+                        "period_date": day,
+                        "amount": amount,
+                    }
+                    for owner, period_type, day, amount in targets
+                ]
+            )
         )
+
+    def test_targets_give_gap_and_needed_opportunities(self):
+        self._targets(
+            (self.salesman, "month", "2026-12-01", 100000.0),
+            (self.salesman2, "month", "2026-12-01", 20000.0),
+            # Another month's target, the team's and a yearly one do not add up.
+            (self.salesman, "month", "2026-11-01", 500000.0),
+            (self.salesman, "year", "2026-01-01", 900000.0),
+            (self.team, "month", "2026-12-01", 700000.0),
+        )
+        rows = self._health()
         mine, theirs = rows[self.salesman.id], rows[self.salesman2.id]
+        self.assertEqual(mine["target"], 100000)
+        self.assertEqual(mine["target_basis"], "Target of the month")
         self.assertTrue(mine["funnel_not_full"])
         self.assertEqual((mine["gap"], mine["coverage"]), (75000, 25.0))
         # Average deal 182500 / 4 = 45625; needed = target / (deal × win rate).
@@ -140,3 +161,47 @@ class TestFunnelHealth(AnalyticsCase):
         self.assertTrue(other.low_conversion and other.weak_inspection)
         self.assertEqual(other.low_conversion_stage_ids, self.verification)
         self.assertIn("Verification 30,000", other.stage_weighted)
+
+    def test_quarter_target_prorated_for_the_month_as_on_the_dashboard(self):
+        # Quarterly targets, as in the demo: December counts 31 of 92 days.
+        self._targets(
+            (self.salesman, "quarter", "2026-10-01", 92000.0),
+            (self.salesman2, "quarter", "2026-10-01", 46000.0),
+            (self.team, "quarter", "2026-10-01", 138000.0),
+        )
+        rows = self._health()
+        mine, theirs = rows[self.salesman.id], rows[self.salesman2.id]
+        self.assertEqual(mine["target"], 31000)
+        self.assertEqual(
+            mine["target_basis"], "Prorated by days from the quarter target"
+        )
+        # 25000 expected in December against 31000: not full; 30000 against
+        # 15500 is.
+        self.assertTrue(mine["funnel_not_full"])
+        self.assertEqual(mine["gap"], 6000)
+        self.assertEqual(theirs["target"], 15500)
+        self.assertFalse(theirs["funnel_not_full"])
+        # 31000 / (45625 × 10%, 30%, 50%, 80%), rounded up.
+        self.assertEqual([line["needed"] for line in mine["stages"]], [7, 3, 2, 1])
+        # The dashboard reads the same target for the same salesperson and month.
+        with self._at("2026-11-26 12:00:00"):
+            totals = (
+                self.env["crm.funnel.dashboard"]
+                .with_user(self.manager)
+                .get_data("next_month", user_id=self.salesman.id)["totals"]
+            )
+        self.assertEqual(totals["target"], mine["target"])
+        self.assertEqual(totals["target_basis"], mine["target_basis"])
+        # And the list says how the target was read.
+        wizard = (
+            self.env["crm.funnel.health.wizard"]
+            .with_user(self.manager)
+            .create({"date_from": "2026-12-01", "date_to": "2026-12-31"})
+        )
+        with self._at("2026-11-26 12:00:00"):
+            action = wizard.action_compute()
+        line = self.env["crm.funnel.health.line"].search(
+            action["domain"] + [("user_id", "=", self.salesman.id)]
+        )
+        self.assertEqual(line.target_amount, 31000)
+        self.assertEqual(line.target_basis, "Prorated by days from the quarter target")

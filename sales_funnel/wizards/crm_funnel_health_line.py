@@ -20,7 +20,18 @@ class CrmFunnelHealthLine(models.TransientModel):
         help="Won in the period plus the weighted amount of the open "
         "opportunities expected to close in it.",
     )
-    target_amount = fields.Monetary(string="Target")
+    target_amount = fields.Monetary(
+        string="Target",
+        help="The salesperson's target for the period: their target of the "
+        "period's type, else the sum of their targets inside the period, else "
+        "the share by days of a longer target (one month of a quarter target "
+        "counts about a third of it). The Target Basis column says which.",
+    )
+    target_basis = fields.Char(
+        string="Target Basis",
+        help='How the target of the period was read, e.g. "Prorated by days '
+        'from the quarter target".',
+    )
     gap_amount = fields.Monetary(string="Gap")
     coverage = fields.Float(string="Coverage (%)")
     stage_weighted = fields.Char(string="Weighted by Stage")

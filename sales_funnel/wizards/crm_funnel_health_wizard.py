@@ -4,6 +4,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 
@@ -53,21 +54,58 @@ class CrmFunnelHealthWizard(models.TransientModel):
     )
     line_ids = fields.One2many("crm.funnel.health.line", "wizard_id")
 
+    @api.constrains(
+        "date_from",
+        "date_to",
+        "balance_tolerance",
+        "low_conversion_ratio",
+        "inspection_days",
+    )
+    def _check_period_and_thresholds(self):
+        for wizard in self:
+            if wizard.date_from > wizard.date_to:
+                raise ValidationError(
+                    self.env._(
+                        "The period starts on %(date_from)s, after its end "
+                        "(%(date_to)s).",
+                        date_from=wizard.date_from,
+                        date_to=wizard.date_to,
+                    )
+                )
+            if wizard.balance_tolerance < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The balance tolerance cannot be negative (%(value)s %%).",
+                        value=wizard.balance_tolerance,
+                    )
+                )
+            if not 0 <= wizard.low_conversion_ratio <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The low conversion threshold must be between 0 and 100 %% "
+                        "of the team's pass rate, not %(value)s %%.",
+                        value=wizard.low_conversion_ratio,
+                    )
+                )
+            if wizard.inspection_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The inspection window cannot be negative (%(days)s days).",
+                        days=wizard.inspection_days,
+                    )
+                )
+
     def _targets(self, pairs):
-        """{(user id, team id): target of the period} when targets exist."""
-        if "crm.sales.target" not in self.env:
-            return None
-        groups = self.env["crm.sales.target"]._read_group(
-            [
-                ("user_id", "in", [user.id for user, _team in pairs]),
-                ("date_from", "<=", self.date_to),
-                ("date_to", ">=", self.date_from),
-            ],
-            ["user_id"],
-            ["amount:sum"],
+        """{(user id, team id): SliceTarget of the salesperson for the period, or
+        None}: crm.sales.target's definition (a month of a quarter target is
+        its share by days). Opportunities without a salesperson have none."""
+        slices = [(user.id, team.id) for user, team in pairs if user]
+        targets = self.env["crm.sales.target"]._target_amounts(
+            slices, self.date_from, self.date_to
         )
-        by_user = {user.id: amount for user, amount in groups}
-        return {(user.id, team.id): by_user.get(user.id, 0.0) for user, team in pairs}
+        return {
+            (user.id, team.id): targets.get((user.id, team.id)) for user, team in pairs
+        }
 
     def _last_inspections(self, users):
         """{salesperson id: last message by a manager on their open opportunities}."""
@@ -108,7 +146,8 @@ class CrmFunnelHealthWizard(models.TransientModel):
         A list of dicts: user_id, team_id, stages (per funnel stage: stage_id,
         count, amount, weighted, win_rate, pass_rate, team_pass_rate, needed),
         weighted, won, forecast (won + weighted of the period), target (None
-        without targets), gap, coverage, balanced, funnel_not_full,
+        without targets), target_basis (how it was read: "Prorated by days
+        from the quarter target"), gap, coverage, balanced, funnel_not_full,
         low_conversion_stage_ids, last_inspection, weak_inspection.
         """
         self.ensure_one()
@@ -169,7 +208,8 @@ class CrmFunnelHealthWizard(models.TransientModel):
             count = sum(values[0] for values in by_stage.values())
             amount = sum(values[1] for values in by_stage.values())
             average_deal = amount / count if count else 0.0
-            target = targets.get((user.id, team.id)) if targets is not None else None
+            slice_target = targets[user.id, team.id]
+            target = slice_target.amount if slice_target else None
             lines = []
             for stage in stages:
                 stage_count, stage_amount, weighted = by_stage.get(
@@ -217,6 +257,7 @@ class CrmFunnelHealthWizard(models.TransientModel):
                     "won": won,
                     "forecast": forecast,
                     "target": target,
+                    "target_basis": slice_target.basis if slice_target else "",
                     "gap": target - forecast if target is not None else None,
                     "coverage": forecast / target * 100 if target else None,
                     "balanced": balanced,
@@ -244,6 +285,7 @@ class CrmFunnelHealthWizard(models.TransientModel):
                     "won_amount": row["won"],
                     "forecast_amount": row["forecast"],
                     "target_amount": row["target"] or 0.0,
+                    "target_basis": row["target_basis"],
                     "gap_amount": row["gap"] or 0.0,
                     "coverage": row["coverage"] or 0.0,
                     "stage_weighted": " / ".join(

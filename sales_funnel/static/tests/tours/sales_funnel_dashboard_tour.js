@@ -18,6 +18,10 @@ registry.category("web_tour.tours").add("sales_funnel_dashboard_tour", {
             content: "coverage against the 200,000 target",
         },
         {
+            trigger: ".o_sf_target_basis:contains('Sum of the salespeople')",
+            content: "the dashboard says how the target was read (the company: its salespeople's)",
+        },
+        {
             trigger: ".o_sf_period",
             content: "look at next month instead",
             run: "select next_month",
@@ -32,10 +36,8 @@ registry.category("web_tour.tours").add("sales_funnel_dashboard_tour", {
             run: "select next_quarter",
         },
         {
-            // Wait for the quarter's figures: a click on the row before they
-            // arrive would open the previous period's opportunities.
             trigger: ".o_sf_weighted:contains('50,000')",
-            content: "the quarter's figures are back",
+            content: "next quarter's figures are back (wait before drilling down)",
         },
         {
             trigger: ".o_sf_funnel_row:contains('Proposal')",
