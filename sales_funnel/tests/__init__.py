@@ -17,3 +17,4 @@ from . import test_funnel_health
 from . import test_funnel_dashboard
 from . import test_performance
 from . import test_views_agree
+from . import test_report_pdf
