@@ -82,6 +82,21 @@ class PdfReportCase(HttpCase):
         lines = self._pdf_run("pdffonts", pdf).splitlines()[2:]  # after the header
         return {line.split()[0] for line in lines if line.strip()}
 
+    def _assert_chinese_font(self, pdf):
+        """The Chinese of ``pdf`` is drawn with Noto Sans CJK SC: no boxes, and
+        not the Japanese forms of the characters."""
+        fonts = self._pdf_fonts(pdf)
+        self.assertTrue(
+            any(font.startswith("NotoSansCJKsc") for font in fonts),
+            "The Chinese of the PDF is not drawn with Noto Sans CJK SC (fonts: "
+            f"{', '.join(sorted(fonts))}): install the Debian package fonts-noto-cjk, "
+            "and print the page through sales_funnel.report_page.",
+        )
+        self.assertFalse(
+            [font for font in fonts if font.startswith("NotoSansCJKjp")],
+            "Chinese drawn with the Japanese forms of the characters",
+        )
+
     def _report_text(self, report_ref, records, lang, user=None):
         """The text of ``report_ref`` printed in ``lang`` for ``records``."""
         return self._pdf_text(self._render_pdf(report_ref, records, lang, user=user))

@@ -49,18 +49,8 @@ class TestFunnelChecklistPdf(PdfReportCase):
         )
         text = self._pdf_text(pdf)
         self.assertIn("变电站改造", text)
-        self.assertIn("验证", text, "the stage, in Chinese")
+        self.assertIn("阶段：验证", text, "the stage, in Chinese")
         self.assertIn("阶段要素", text, "the report's own words, in Chinese")
         self.assertIn("我们的产品基本吻合", text, "a criterion, in Chinese")
         self.assertIn("李娜", text, "who ticked it")
-        # The Chinese is drawn with the Simplified Chinese font, not with boxes
-        # nor with the Japanese forms of the characters.
-        fonts = self._pdf_fonts(pdf)
-        self.assertTrue(
-            any(font.startswith("NotoSansCJKsc") for font in fonts),
-            f"the Chinese is not drawn with Noto Sans CJK SC: {sorted(fonts)}",
-        )
-        self.assertFalse(
-            [font for font in fonts if font.startswith("NotoSansCJKjp")],
-            "Chinese drawn with the Japanese glyph forms",
-        )
+        self._assert_chinese_font(pdf)
