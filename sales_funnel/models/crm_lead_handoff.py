@@ -14,8 +14,10 @@ from markupsafe import Markup
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, mute_logger
+from odoo.tools.translate import LazyTranslate
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 HANDOFF_STATUSES = [
     ("-1", "-1 Transmission failed"),
@@ -38,8 +40,144 @@ RECURRENCE_STEP = {
 }
 
 
+# What a hand-off can say, by message code. A deal is read by people of several
+# languages (the job writes for nobody in particular): the deal and its attempts
+# store the code and its parameters, and every reader sees the message rendered
+# in their own language. The code ``success`` is the ERP feedback's own word and
+# reads the same in every language.
+HANDOFF_SUCCESS = "success"
+HANDOFF_MESSAGES = {
+    "missing_customer": _lt(
+        "Missing customer: set the customer (its registered business name) on the "
+        "opportunity, then retry."
+    ),
+    "duplicate_customer": _lt(
+        "Unique constraint violated: another customer is registered as “%(name)s” "
+        "(ID %(other)s). Merge the two customers, or rename one “name + "
+        "department”, then retry."
+    ),
+    "no_salesperson": _lt(
+        "Salesperson cannot be mapped: the opportunity has no salesperson. Assign "
+        "one, then retry."
+    ),
+    "archived_salesperson": _lt(
+        "Salesperson cannot be mapped: the account of %(user)s is archived. "
+        "Reactivate it or assign another salesperson, then retry."
+    ),
+    "salesperson_not_in_team": _lt(
+        "Salesperson cannot be mapped: %(user)s is not set up as a salesperson "
+        "(member of a sales team). Add them to a team in CRM > Configuration > "
+        "Sales Teams, then retry."
+    ),
+    "missing_lines": _lt(
+        "Missing lines: the opportunity has no product lines. Add the products "
+        "sold, then retry."
+    ),
+    "product_not_saleable": _lt(
+        "Product not saleable: %(products)s cannot be sold (archived, or “Can be "
+        "Sold” unticked). Fix the product or the line, then retry."
+    ),
+    # The error of another module is kept as that module wrote it.
+    "module_refused": _lt("The order or contract module refused the deal: %(error)s"),
+    "module_error": _lt(
+        "Unexpected error from the order or contract module: %(error)s"
+    ),
+    "order_cancelled": _lt("Order %(order)s was cancelled."),
+    # The external order system (sales_funnel_order_endpoint.py).
+    "remote_timeout": _lt(
+        "The order system did not answer within %(seconds)s seconds."
+    ),
+    "remote_connection": _lt(
+        "The connection to the order system failed or was dropped."
+    ),
+    "remote_server_error": _lt("The order system failed (HTTP %(code)s)."),
+    # %(failure)s is itself a message: {"code": ..., "params": {...}}.
+    "remote_gave_up": _lt(
+        "%(failure)s Tried %(count)s times; nothing was created. Retry later, or "
+        "ask the order system's administrator."
+    ),
+    "remote_invalid_answer": _lt(
+        "The order system sent an answer that is not a valid JSON document (HTTP "
+        "%(code)s); nothing was created. Retry later, or ask the order system's "
+        "administrator."
+    ),
+    "remote_duplicate_customer": _lt(
+        "Unique constraint violated: the order system already has a customer named "
+        "“%(name)s”. Merge the customers there, or rename this one “name + "
+        "department”, then retry."
+    ),
+    "remote_unmapped_salesperson": _lt(
+        "Salesperson cannot be mapped: the order system has no salesperson account "
+        "for %(login)s. Create the account or set the person up as a salesperson "
+        "there, then retry."
+    ),
+    # The order system's own message is kept as it sent it.
+    "remote_refused": _lt(
+        "The order system refused the deal (HTTP %(code)s): %(message)s"
+    ),
+}
+
+
+def render_handoff_message(env, code, params=None, text=""):
+    """The message of ``code`` in the language of ``env``.
+
+    Without a template for the code (a message recorded before the codes, or
+    one another module records), the recorded ``text`` is shown as it is.
+    """
+    if code == HANDOFF_SUCCESS:
+        return HANDOFF_SUCCESS
+    template = HANDOFF_MESSAGES.get(code)
+    if template is None:
+        return text or ""
+    values = {
+        key: (
+            render_handoff_message(env, value.get("code"), value.get("params"))
+            if isinstance(value, dict)
+            else value
+        )
+        for key, value in (params or {}).items()
+    }
+    # The template is translated first, then filled: the parameters (names,
+    # numbers, texts of other systems) are not translated.
+    try:
+        return env._(template) % values
+    except (KeyError, TypeError, ValueError):
+        _logger.warning("Hand-off message %r cannot be rendered with %r", code, params)
+        return text or code
+
+
+def search_handoff_message(env, operator, value, code_field, text_field):
+    """Domain of the messages that contain ``value`` in the reader's language.
+
+    A message matches by its template in the reader's language (“缺少产品明细”
+    finds the deals whose job wrote English) or by its recorded text (which
+    holds the parameters: names, numbers).
+    """
+    positive = {"not ilike": "ilike", "not like": "like"}.get(operator, operator)
+    if positive not in ("ilike", "like") or not isinstance(value, str):
+        return [(text_field, operator, value)]
+
+    def matches(message):
+        if positive == "like":
+            return value in message
+        return value.lower() in message.lower()
+
+    codes = [
+        code for code, template in HANDOFF_MESSAGES.items() if matches(env._(template))
+    ]
+    if matches(HANDOFF_SUCCESS):
+        codes.append(HANDOFF_SUCCESS)
+    domain = ["|", (code_field, "in", codes), (text_field, positive, value)]
+    return domain if positive == operator else ["!", *domain]
+
+
 class HandoffError(Exception):
-    """A deal that cannot be handed off; the message says what to fix."""
+    """A deal that cannot be handed off; its message code says what to fix."""
+
+    def __init__(self, code, /, **params):  # params may hold a ``code`` (HTTP)
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
 
 
 # The hand-off is its own concern, kept apart from the gate in crm_lead.py.
@@ -58,8 +196,26 @@ class CrmLead(models.Model):
         index=True,
         help="Where the won deal stands in the order and contract documents.",
     )
+    handoff_message_code = fields.Char(
+        string="Transmission Message Code",
+        copy=False,
+        readonly=True,
+        help="What the last hand-off said, as a code (“success”, “missing_lines”…).",
+    )
+    handoff_message_params = fields.Json(
+        string="Transmission Message Parameters", copy=False, readonly=True
+    )
+    handoff_message_text = fields.Char(
+        string="Transmission Message (as Recorded)",
+        copy=False,
+        readonly=True,
+        help="The message in the language of whoever ran the hand-off, for the record.",
+    )
     handoff_message = fields.Char(
-        string="Transmission Message", copy=False, readonly=True
+        string="Transmission Message",
+        compute="_compute_handoff_message",
+        search="_search_handoff_message",
+        help="What the last hand-off said, in your language.",
     )
     handoff_queued = fields.Boolean(
         string="Hand-off Queued",
@@ -92,6 +248,47 @@ class CrmLead(models.Model):
     handoff_attempt_ids = fields.One2many(
         "crm.lead.handoff.attempt", "lead_id", string="Hand-off Attempts"
     )
+
+    @api.depends(
+        "handoff_message_code", "handoff_message_params", "handoff_message_text"
+    )
+    @api.depends_context("lang")
+    def _compute_handoff_message(self):
+        for lead in self:
+            lead.handoff_message = render_handoff_message(
+                self.env,
+                lead.handoff_message_code,
+                lead.handoff_message_params,
+                lead.handoff_message_text,
+            )
+
+    def _search_handoff_message(self, operator, value):
+        return search_handoff_message(
+            self.env, operator, value, "handoff_message_code", "handoff_message_text"
+        )
+
+    def _handoff_message_vals(self, code, params=None):
+        """Values recording the message ``code``; the text in the current language."""
+        params = params or {}
+        return {
+            "handoff_message_code": code,
+            "handoff_message_params": params,
+            "handoff_message_text": render_handoff_message(self.env, code, params),
+        }
+
+    def _handoff_team_lang(self):
+        """The language of what the hand-off writes for several readers at once.
+
+        Chatter posts (and the job's record) are read by the salesperson, the
+        secretary and the managers: they are written in the company's language,
+        not in the language of whoever happened to trigger them.
+        """
+        return (
+            self.company_id.partner_id.lang
+            or self.env.company.partner_id.lang
+            or self.user_id.lang
+            or self.env.lang
+        )
 
     @api.depends("handoff_order_ids", "handoff_contract_ids")
     def _compute_handoff_documents(self):
@@ -139,8 +336,9 @@ class CrmLead(models.Model):
 
     def _handoff_warn_reopened(self):
         for lead in self:
-            lead.message_post(
-                body=self.env._(
+            post = lead.with_context(lang=lead._handoff_team_lang())
+            post.message_post(
+                body=post.env._(
                     "This deal was reopened after its hand-off. Its sales order "
                     "%(order)s and contract %(contract)s are kept: cancel them in "
                     "Sales if the deal is really off.",
@@ -223,9 +421,9 @@ class CrmLead(models.Model):
     @api.model
     def _cron_sales_funnel_handoff(self, limit=100):
         for lead in self.search([("handoff_queued", "=", True)], limit=limit):
-            # The job has no reader: write the message in the company's language.
-            lang = lead.company_id.partner_id.lang or lead.user_id.lang
-            lead.with_context(lang=lang)._handoff_run()
+            # The job has no reader: it records its text in the company's
+            # language; every reader sees the message in their own.
+            lead.with_context(lang=lead._handoff_team_lang())._handoff_run()
 
     # ------------------------------------------------------------------
     # The attempt
@@ -261,40 +459,29 @@ class CrmLead(models.Model):
         try:
             with self.env.cr.savepoint():
                 self._handoff_transmit()
-                status, message = self._handoff_document_status(), "success"
+                status, code, params = self._handoff_document_status(), "success", {}
         except HandoffError as error:
-            status, message = "-1", str(error)
+            status, code, params = "-1", error.code, error.params
         except (UserError, ValidationError, AccessError) as error:
-            status, message = (
-                "-1",
-                self.env._(
-                    "The order or contract module refused the deal: %(error)s",
-                    error=error.args[0],
-                ),
-            )
+            status, code, params = "-1", "module_refused", {"error": str(error.args[0])}
         except psycopg2.OperationalError:
             raise  # concurrency: let Odoo retry the whole request
         except Exception as error:  # noqa: BLE001 - any failure must be recorded
             _logger.exception("Hand-off of opportunity %s failed", self.id)
-            status, message = (
-                "-1",
-                self.env._(
-                    "Unexpected error from the order or contract module: %(error)s",
-                    error=str(error),
-                ),
-            )
-        self._handoff_record(status, message)
+            status, code, params = "-1", "module_error", {"error": str(error)}
+        self._handoff_record(status, code, params)
         return True
 
-    def _handoff_record(self, status, message):
+    def _handoff_record(self, status, code, params):
         now = fields.Datetime.now()
+        message = self._handoff_message_vals(code, params)
         self.write(
-            {
-                "handoff_status": status,
-                "handoff_message": message,
-                "handoff_queued": False,
-                "handoff_last_attempt": now,
-            }
+            dict(
+                message,
+                handoff_status=status,
+                handoff_queued=False,
+                handoff_last_attempt=now,
+            )
         )
         self.env["crm.lead.handoff.attempt"].sudo().create(
             {
@@ -302,7 +489,9 @@ class CrmLead(models.Model):
                 "date": now,
                 "user_id": self.env.uid,
                 "status": status,
-                "message": message,
+                "message_code": message["handoff_message_code"],
+                "message_params": message["handoff_message_params"],
+                "message_text": message["handoff_message_text"],
                 "order_id": self.handoff_order_id.id,
                 "contract_id": self.handoff_contract_id.id,
             }
@@ -340,12 +529,7 @@ class CrmLead(models.Model):
     def _handoff_check_data(self):
         """Refuse what the order system would refuse, with what to fix."""
         if not self.partner_id:
-            raise HandoffError(
-                self.env._(
-                    "Missing customer: set the customer (its registered business "
-                    "name) on the opportunity, then retry."
-                )
-            )
+            raise HandoffError("missing_customer")
         customer = self.partner_id.commercial_partner_id
         # Registered names are compared as people type them: case and spaces aside.
         self.env["res.partner"].flush_model(
@@ -365,32 +549,12 @@ class CrmLead(models.Model):
         )
         twin = self.env.cr.fetchone()
         if twin:
-            raise HandoffError(
-                self.env._(
-                    "Unique constraint violated: another customer is registered as "
-                    "“%(name)s” (ID %(other)s). Merge the two customers, or rename one "
-                    "“name + department”, then retry.",
-                    name=customer.name,
-                    other=twin[0],
-                )
-            )
+            raise HandoffError("duplicate_customer", name=customer.name, other=twin[0])
         user = self.with_context(active_test=False).user_id.sudo()
         if not user:
-            raise HandoffError(
-                self.env._(
-                    "Salesperson cannot be mapped: the opportunity has no "
-                    "salesperson. Assign one, then retry."
-                )
-            )
+            raise HandoffError("no_salesperson")
         if not user.active:
-            raise HandoffError(
-                self.env._(
-                    "Salesperson cannot be mapped: the account of %(user)s is "
-                    "archived. Reactivate it or assign another salesperson, then "
-                    "retry.",
-                    user=user.name,
-                )
-            )
+            raise HandoffError("archived_salesperson", user=user.name)
         if (
             not self.env["crm.team.member"]
             .sudo()
@@ -398,33 +562,17 @@ class CrmLead(models.Model):
                 [("user_id", "=", user.id), ("crm_team_id.active", "=", True)], limit=1
             )
         ):
-            raise HandoffError(
-                self.env._(
-                    "Salesperson cannot be mapped: %(user)s is not set up as a "
-                    "salesperson (member of a sales team). Add them to a team in "
-                    "CRM > Configuration > Sales Teams, then retry.",
-                    user=user.name,
-                )
-            )
+            raise HandoffError("salesperson_not_in_team", user=user.name)
         if not self.line_ids:
-            raise HandoffError(
-                self.env._(
-                    "Missing lines: the opportunity has no product lines. Add the "
-                    "products sold, then retry."
-                )
-            )
+            raise HandoffError("missing_lines")
         products = self.line_ids.product_id.sudo().with_context(active_test=False)
         unsaleable = products.filtered(
             lambda product: not (product.sale_ok and product.active)
         )
         if unsaleable:
             raise HandoffError(
-                self.env._(
-                    "Product not saleable: %(products)s cannot be sold (archived, or "
-                    "“Can be Sold” unticked). Fix the product or the line, then "
-                    "retry.",
-                    products=", ".join(unsaleable.mapped("display_name")),
-                )
+                "product_not_saleable",
+                products=", ".join(unsaleable.mapped("display_name")),
             )
 
     # ------------------------------------------------------------------
@@ -488,9 +636,10 @@ class CrmLead(models.Model):
             self._prepare_contract_vals(order)
         )
         self.handoff_contract_number = contract.code
-        self.message_post(
+        post = self.with_context(lang=self._handoff_team_lang())
+        post.message_post(
             body=Markup("%s")
-            % self.env._(
+            % post.env._(
                 "Contract %(contract)s created for the recurring lines of order "
                 "%(order)s.",
                 contract=contract.code,

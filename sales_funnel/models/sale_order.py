@@ -39,7 +39,9 @@ class SaleOrder(models.Model):
             if status == lead.handoff_status:
                 continue
             if status == "3":
-                message = self.env._("Order %(order)s was cancelled.", order=order.name)
+                message = lead._handoff_message_vals(
+                    "order_cancelled", {"order": order.name}
+                )
             else:
-                message = "success"
-            lead.write({"handoff_status": status, "handoff_message": message})
+                message = lead._handoff_message_vals("success")
+            lead.write(dict(message, handoff_status=status))

@@ -79,7 +79,7 @@ class SalesFunnelOrderEndpoint(models.AbstractModel):
         }
         document = self._deal_document(lead, order)
         timeout = company.sales_funnel_order_endpoint_timeout or 10
-        failure = ""
+        failure = {}
         for attempt in range(self._attempts):
             if attempt:
                 time.sleep(self._backoff * 2 ** (attempt - 1))
@@ -96,31 +96,19 @@ class SalesFunnelOrderEndpoint(models.AbstractModel):
                     timeout=timeout,
                 )
             except requests.Timeout:
-                failure = self.env._(
-                    "The order system did not answer within %(seconds)s seconds.",
-                    seconds=timeout,
-                )
+                failure = {"code": "remote_timeout", "params": {"seconds": timeout}}
                 continue
             except requests.RequestException:
-                failure = self.env._(
-                    "The connection to the order system failed or was dropped."
-                )
+                failure = {"code": "remote_connection"}
                 continue
             if response.status_code >= 500:
-                failure = self.env._(
-                    "The order system failed (HTTP %(code)s).",
-                    code=response.status_code,
-                )
+                failure = {
+                    "code": "remote_server_error",
+                    "params": {"code": response.status_code},
+                }
                 continue
             return self._read_answer(lead, response)
-        raise HandoffError(
-            self.env._(
-                "%(failure)s Tried %(count)s times; nothing was created. Retry "
-                "later, or ask the order system's administrator.",
-                failure=failure,
-                count=self._attempts,
-            )
-        )
+        raise HandoffError("remote_gave_up", failure=failure, count=self._attempts)
 
     @api.model
     def _read_answer(self, lead, response):
@@ -129,39 +117,20 @@ class SalesFunnelOrderEndpoint(models.AbstractModel):
         except ValueError:
             answer = None
         if not isinstance(answer, dict):
-            raise HandoffError(
-                self.env._(
-                    "The order system sent an answer that is not a valid JSON "
-                    "document (HTTP %(code)s); nothing was created. Retry later, or "
-                    "ask the order system's administrator.",
-                    code=response.status_code,
-                )
-            )
+            raise HandoffError("remote_invalid_answer", code=response.status_code)
         if response.ok and answer.get("status") == "ok":
             return answer
         code = answer.get("code")
         if code == "duplicate_customer":
             raise HandoffError(
-                self.env._(
-                    "Unique constraint violated: the order system already has a "
-                    "customer named “%(name)s”. Merge the customers there, or rename "
-                    "this one “name + department”, then retry.",
-                    name=lead.partner_id.commercial_partner_id.name,
-                )
+                "remote_duplicate_customer",
+                name=lead.partner_id.commercial_partner_id.name,
             )
         if code == "unmapped_salesperson":
-            raise HandoffError(
-                self.env._(
-                    "Salesperson cannot be mapped: the order system has no "
-                    "salesperson account for %(login)s. Create the account or set "
-                    "the person up as a salesperson there, then retry.",
-                    login=lead.user_id.login,
-                )
-            )
+            raise HandoffError("remote_unmapped_salesperson", login=lead.user_id.login)
+        # The order system's own words are kept as it sent them.
         raise HandoffError(
-            self.env._(
-                "The order system refused the deal (HTTP %(code)s): %(message)s",
-                code=response.status_code,
-                message=answer.get("message") or code or "-",
-            )
+            "remote_refused",
+            code=response.status_code,
+            message=str(answer.get("message") or code or "-"),
         )

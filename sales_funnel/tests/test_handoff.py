@@ -3,7 +3,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .handoff_common import HandoffCase
@@ -276,15 +276,155 @@ class TestHandoffFailures(HandoffCase):
         self.env["res.lang"]._activate_lang("zh_CN")
         self.deal.line_ids = [Command.clear()]
         self._win(self.deal)
-        self.deal.with_user(self.secretary).with_context(lang="zh_CN").action_handoff()
+        secretary = self.secretary.with_context(lang="zh_CN")
+        action = self.deal.with_env(secretary.env).action_handoff()
         self.assertEqual(self.deal.handoff_status, "-1")
-        self.assertIn("缺少产品明细", self.deal.handoff_message)
+        self.assertIn("缺少产品明细", action["params"]["message"])
+        self.assertIn(
+            "缺少产品明细", self.deal.with_context(lang="zh_CN").handoff_message
+        )
 
-    def test_job_writes_in_the_company_language(self):
-        self.env["res.lang"]._activate_lang("zh_CN")
+
+@tagged("post_install", "-at_install")
+class TestHandoffMessageLanguage(HandoffCase):
+    """Every reader sees the hand-off's messages in their own language."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("zh_CN")
+        cls.secretary_zh = new_test_user(
+            cls.env,
+            "sf_secretary_zh",
+            groups="sales_funnel.group_sales_secretary",
+            name="吴芳",
+            lang="zh_CN",
+        )
+        cls.secretary.lang = "en_US"
+
+    def _as(self, user, records):
+        """``records`` as ``user`` reads them in the web client: in their language."""
+        return records.with_user(user).with_context(lang=user.lang)
+
+    def _list_rows(self, user, domain):
+        """The rows of the secretary's hand-off list, as ``user`` receives them."""
+        return (
+            self._as(user, self.env["crm.lead"])
+            .web_search_read(domain, {"name": {}, "handoff_message": {}})
+            .get("records")
+        )
+
+    def test_job_in_chinese_read_in_english_and_chinese(self):
         self.company.partner_id.lang = "zh_CN"
         self.deal.line_ids = [Command.clear()]
         self._win(self.deal)
         self.env["crm.lead"]._cron_sales_funnel_handoff()
         self.assertEqual(self.deal.handoff_status, "-1")
-        self.assertIn("缺少产品明细", self.deal.handoff_message)
+        english = self._as(self.secretary, self.deal)
+        self.assertIn("Missing lines", english.handoff_message)
+        self.assertNotIn("缺少", english.handoff_message)
+        self.assertIn("Missing lines", english.handoff_attempt_ids.message)
+        chinese = self._as(self.secretary_zh, self.deal)
+        self.assertIn("缺少产品明细", chinese.handoff_message)
+        self.assertIn("缺少产品明细", chinese.handoff_attempt_ids.message)
+        # Recorded in the company's language, as the job ran.
+        self.assertEqual(self.deal.handoff_message_code, "missing_lines")
+        self.assertIn("缺少产品明细", self.deal.handoff_message_text)
+
+        # The list shows and finds the message in the reader's language.
+        [row] = self._list_rows(
+            self.secretary, [("handoff_message", "ilike", "missing lines")]
+        )
+        self.assertEqual(row["id"], self.deal.id)
+        self.assertIn("Missing lines", row["handoff_message"])
+        [row] = self._list_rows(
+            self.secretary_zh, [("handoff_message", "ilike", "缺少产品明细")]
+        )
+        self.assertIn("缺少产品明细", row["handoff_message"])
+        self.assertFalse(
+            self._list_rows(
+                self.secretary,
+                [
+                    ("id", "=", self.deal.id),
+                    ("handoff_message", "not ilike", "missing lines"),
+                ],
+            )
+        )
+        Attempt = self.env["crm.lead.handoff.attempt"]
+        self.assertEqual(
+            self._as(self.secretary, Attempt).search(
+                [("message", "ilike", "Missing lines")]
+            ),
+            self.deal.handoff_attempt_ids,
+        )
+
+        # The English secretary's Retry says why in English.
+        action = english.action_handoff()
+        self.assertIn("Missing lines", action["params"]["message"])
+
+    def test_job_in_english_read_in_chinese(self):
+        self.company.partner_id.lang = "en_US"
+        twin = self.env["res.partner"].create(
+            {"name": "上海华东电力设备有限公司", "is_company": True}
+        )
+        self._win(self.deal)
+        self.env["crm.lead"]._cron_sales_funnel_handoff()
+        self.assertEqual(self.deal.handoff_status, "-1")
+        chinese = self._as(self.secretary_zh, self.deal)
+        self.assertIn("违反唯一约束", chinese.handoff_message)
+        # The parameters are kept as they were: the name and the twin's ID.
+        self.assertIn(f"ID {twin.id}", chinese.handoff_message)
+        self.assertIn("上海华东电力设备有限公司", chinese.handoff_message)
+        self.assertIn("违反唯一约束", chinese.handoff_attempt_ids.message)
+        self.assertIn(
+            "Unique constraint violated",
+            self._as(self.secretary, self.deal).handoff_message,
+        )
+        self.assertIn("Unique constraint violated", self.deal.handoff_message_text)
+
+        # Fixed and retried by the English secretary: “success” for everybody.
+        twin.name = "上海华东电力设备有限公司 (运维部)"
+        self._as(self.secretary, self.deal).action_handoff()
+        self.assertEqual(self.deal.handoff_status, "2")
+        self.assertEqual(chinese.handoff_message, "success")
+        self.assertEqual(chinese.handoff_attempt_ids[0].message, "success")
+        self.assertIn("违反唯一约束", chinese.handoff_attempt_ids[1].message)
+
+    def test_cancelled_order_read_in_each_language(self):
+        self._win(self.deal)
+        self._as(self.secretary, self.deal).action_handoff()
+        order = self.deal.handoff_order_id
+        order._action_cancel()
+        self.assertEqual(self.deal.handoff_status, "3")
+        self.assertEqual(
+            self._as(self.secretary_zh, self.deal).handoff_message,
+            f"订单 {order.name} 已被取消。",
+        )
+        self.assertEqual(
+            self._as(self.secretary, self.deal).handoff_message,
+            f"Order {order.name} was cancelled.",
+        )
+
+    def test_message_of_an_unknown_code_is_shown_as_recorded(self):
+        # Another module, or an older version, records its own text.
+        self.deal.write(
+            {
+                "handoff_message_code": "other_module_said",
+                "handoff_message_text": "Refusé par le module de facturation",
+            }
+        )
+        for user in (self.secretary, self.secretary_zh):
+            self.assertEqual(
+                self._as(user, self.deal).handoff_message,
+                "Refusé par le module de facturation",
+            )
+
+    def test_chatter_posts_in_the_company_language(self):
+        # Several people read the chatter: the English manager who reopens the
+        # deal writes for the team, in the company's language.
+        self.company.partner_id.lang = "zh_CN"
+        self._win(self.deal)
+        self._as(self.secretary, self.deal).action_handoff()
+        self.manager.lang = "en_US"
+        self._as(self.manager, self.deal).write({"stage_id": self.closing.id})
+        self.assertIn("此商机在传输后被重新打开", self.deal.message_ids[0].body)

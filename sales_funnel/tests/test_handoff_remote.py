@@ -157,6 +157,15 @@ class TestHandoffRemote(HandoffCase):
         self._transmit()
         self._assert_failed("HTTP 500", 3)
 
+    def test_server_error_read_in_chinese(self):
+        self._serve("500")
+        self._transmit()  # by the English secretary
+        self.env["res.lang"]._activate_lang("zh_CN")
+        message = self.deal.with_context(lang="zh_CN").handoff_message
+        self.assertIn("订单系统出错（HTTP 500）。", message)
+        self.assertIn("已尝试 3 次", message)
+        self.assertIn("HTTP 500", self.deal.with_context(lang="en_US").handoff_message)
+
     def test_server_error_then_recovery_within_the_retries(self):
         self._serve("500", "ok")
         self._transmit()
