@@ -87,8 +87,18 @@ def create_database(args):
 
 
 def drop_database(args):
+    """Drop ``--db`` and its filestore (under the configuration's data_dir)."""
+    import odoo
+
     subprocess.run(
-        [sys.executable, str(REPO / "bin" / "_sf.py"), "db-drop", args.db],
+        [
+            sys.executable,
+            str(REPO / "bin" / "_sf.py"),
+            "db-drop",
+            args.db,
+            "--data-dir",
+            odoo.tools.config["data_dir"],
+        ],
         check=True,
         stdin=subprocess.DEVNULL,
     )
@@ -99,13 +109,9 @@ def smoke(args):
     import generate
     import run
 
-    import odoo
     from odoo import SUPERUSER_ID, api
     from odoo.modules.registry import Registry
 
-    odoo.tools.config.parse_config(
-        [*odoo_args(args), "-d", args.db, "--log-level=warn"]
-    )
     registry = Registry(args.db)
     failures = []
     with registry.cursor() as cr:
@@ -171,6 +177,11 @@ def main():
     )
     args = parser.parse_args()
     started = time.time()
+    import odoo
+
+    odoo.tools.config.parse_config(
+        [*odoo_args(args), "-d", args.db, "--log-level=warn"]
+    )
     if args.create:
         create_database(args)
     smoke_started = time.time()

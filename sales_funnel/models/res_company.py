@@ -65,3 +65,14 @@ class ResCompany(models.Model):
             "The forecast snapshot day must be between 1 and 28.",
         ),
     ]
+
+    def write(self, vals):
+        back_to_stage = vals.get("sales_funnel_probability_mode") == "stage" and any(
+            company.sales_funnel_probability_mode == "pls" for company in self
+        )
+        res = super().write(vals)
+        if back_to_stage:
+            # Back from predictive scoring: every probability follows its stage
+            # again at once, not only when an opportunity is next edited.
+            self.env["crm.lead"].sudo()._sales_funnel_sync_probabilities()
+        return res
