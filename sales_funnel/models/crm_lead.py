@@ -296,7 +296,8 @@ class CrmLead(models.Model):
                     for name, amount in amounts.items()
                 ),
                 amounts_differ=SQL(" OR ").join(
-                    SQL("lead.%s IS DISTINCT FROM %s", SQL.identifier(name), amount)
+                    # NULL (never computed) counts as 0: no needless write.
+                    SQL("COALESCE(lead.%s, 0) <> %s", SQL.identifier(name), amount)
                     for name, amount in amounts.items()
                 ),
                 digits=self.env.company.currency_id.decimal_places,
