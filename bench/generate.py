@@ -35,6 +35,7 @@ Everything is one ``INSERT … SELECT`` per table (``generate_series``), so
 import argparse
 import logging
 import math
+import re
 import time
 
 import odoo
@@ -87,9 +88,98 @@ def table_columns(cr, table):
     return dict(cr.fetchall())
 
 
+def table_model(env, table):
+    """The model stored in ``table`` (the one named after it first)."""
+    models = [
+        env[name]
+        for name, model in env.registry.items()
+        if model._table == table and model._auto and not model._abstract
+    ]
+    models.sort(key=lambda model: model._name.replace(".", "_") != table)
+    return models[0] if models else None
+
+
+def required_defaults(env, table, covered):
+    """{column: SQL parameter} for the required columns ``covered`` leaves out.
+
+    Required: NOT NULL without a column default in the database, or a stored
+    field declared ``required`` in the registry. The value is the default the
+    ORM gives a new record (``default_get``: field defaults, ``ir.default``),
+    so a required field added by a module is filled without touching the
+    generator. A required column without a default cannot be guessed: the run
+    stops and names it.
+    """
+    model = table_model(env, table)
+    required = {name for name, needed in table_columns(env.cr, table).items() if needed}
+    if model is not None:
+        required |= {
+            name
+            for name, field in model._fields.items()
+            if field.store and field.column_type and field.required
+        }
+    missing = sorted(required - set(covered) - {"id"})
+    if not missing:
+        return {}
+    fields = model._fields if model is not None else {}
+    defaults = model.default_get([n for n in missing if n in fields]) if fields else {}
+    values = {
+        name: fields[name].convert_to_column_insert(defaults[name], model)
+        for name in missing
+        if name in defaults
+    }
+    unknown = [name for name in missing if values.get(name) is None]
+    if unknown:
+        raise SystemExit(
+            f"{table}: required columns without a default, the generator must "
+            f"fill them: {', '.join(unknown)}"
+        )
+    return values
+
+
+INSERT_SELECT = re.compile(r"\s*INSERT INTO (\w+) \(([^)]*)\)\s*SELECT\s", re.S)
+
+
+def insert_select(env, query, params):
+    """Run ``INSERT INTO table (columns) SELECT …``, adding the required
+    columns it leaves out with their ORM default (:func:`required_defaults`).
+    Returns the number of rows inserted."""
+    match = INSERT_SELECT.match(query)
+    if not match:
+        raise ValueError("not an INSERT INTO table (columns) SELECT statement")
+    table, columns = match.group(1), match.group(2)
+    extra = required_defaults(env, table, [name.strip() for name in columns.split(",")])
+    if extra:
+        names = ", ".join(extra)
+        values = ", ".join(f"%(required_{name})s" for name in extra)
+        query = (
+            f"INSERT INTO {table} ({names}, {columns}) SELECT {values}, "
+            + query[match.end() :]
+        )
+        params = {
+            **params,
+            **{f"required_{name}": value for name, value in extra.items()},
+        }
+    env.cr.execute(query, params)
+    return env.cr.rowcount
+
+
 # ----------------------------------------------------------------------
 # Users, teams, partners (setup)
 # ----------------------------------------------------------------------
+
+
+def set_passwords(env, logins):
+    """Password = login, hashed with few rounds (Odoo's 600,000 rounds cost
+    ≈ 0.4 s a user; these are throw-away bench accounts). Passlib verifies
+    the hash with the rounds it names, Odoo rehashes it at the first login."""
+    from passlib.hash import pbkdf2_sha512
+
+    env.flush_all()
+    hasher = pbkdf2_sha512.using(rounds=1000)
+    env.cr.executemany(
+        "UPDATE res_users SET password = %s WHERE login = %s",
+        [(hasher.hash(login), login) for login in logins],
+    )
 
 
 def ensure_sales_force(env):
@@ -107,13 +197,13 @@ def ensure_sales_force(env):
                 {
                     "name": f"Bench Salesperson {login[-2:]}",
                     "login": login,
-                    "password": login,
                     "email": f"{login}@bench.example.com",
                     "groups_id": [(6, 0, [group.id])],
                 }
                 for login in missing
             ]
         )
+        set_passwords(env, missing)
     users = Users.search([("login", "in", logins)], order="login")
     Team = env["crm.team"].with_context(tracking_disable=True)
     teams = Team.search([("name", "=like", "Bench Team %")], order="name")
@@ -141,8 +231,10 @@ def ensure_sales_force(env):
     return user_ids, [team_of[uid] for uid in user_ids]
 
 
-def create_partners(cr, count, uid):
-    cr.execute(
+def create_partners(env, count, uid):
+    cr = env.cr
+    insert_select(
+        env,
         """
         INSERT INTO res_partner (name, complete_name, active, is_company, type,
                                  lang, autopost_bills, customer_rank, email,
@@ -260,8 +352,9 @@ def create_plan(cr, ctx):
     cr.execute("ANALYZE bn_plan")
 
 
-def insert_leads(cr, ctx):
-    cr.execute(
+def insert_leads(env, ctx):
+    return insert_select(
+        env,
         """
         INSERT INTO crm_lead (
             id, name, type, active, company_id, user_id, team_id, partner_id,
@@ -296,12 +389,12 @@ def insert_leads(cr, ctx):
         """,
         ctx,
     )
-    return cr.rowcount
 
 
-def insert_history(cr, ctx):
+def insert_history(env, ctx):
     """One row per event; k = 0 … n_ev - 1 (see the module docstring)."""
-    cr.execute(
+    return insert_select(
+        env,
         """
         INSERT INTO crm_lead_stage_history (
             lead_id, event, from_stage_id, to_stage_id, date, user_id,
@@ -353,12 +446,12 @@ def insert_history(cr, ctx):
         """,
         ctx,
     )
-    return cr.rowcount
 
 
-def insert_checklists(cr, ctx):
+def insert_checklists(env, ctx):
     """Checklist lines of the current stage of open opportunities."""
-    cr.execute(
+    return insert_select(
+        env,
         """
         INSERT INTO crm_lead_criterion (
             lead_id, criterion_id, stage_id, company_id, active, in_current_stage,
@@ -379,12 +472,12 @@ def insert_checklists(cr, ctx):
         """,
         ctx,
     )
-    return cr.rowcount
 
 
-def insert_activities(cr, ctx):
+def insert_activities(env, ctx):
     """A planned to-do on some open opportunities (due from -7 to +21 days)."""
-    cr.execute(
+    return insert_select(
+        env,
         """
         INSERT INTO mail_activity (
             res_model_id, res_model, res_id, res_name, activity_type_id, summary,
@@ -401,7 +494,6 @@ def insert_activities(cr, ctx):
         """,
         ctx,
     )
-    return cr.rowcount
 
 
 # ----------------------------------------------------------------------
@@ -409,15 +501,16 @@ def insert_activities(cr, ctx):
 # ----------------------------------------------------------------------
 
 
-def insert_known_columns(cr, table, candidates, select_sql, params):
+def insert_known_columns(env, table, candidates, select_sql, params):
     """INSERT the candidate columns that exist in ``table``.
 
     ``candidates`` maps a column name to the SQL expression (over the rows of
     ``select_sql``, aliased ``src``) that fills it; the first existing name of a
-    tuple key is used. Skips (returns None) when a NOT NULL column without a
-    default is not covered: the assumption about the table is then wrong.
+    tuple key is used. The other required columns get their ORM default
+    (:func:`insert_select`); one without a default stops the run. Returns None
+    when the table is missing (its module not installed).
     """
-    columns = table_columns(cr, table)
+    columns = table_columns(env.cr, table)
     if not columns:
         return None
     chosen = {}
@@ -426,21 +519,15 @@ def insert_known_columns(cr, table, candidates, select_sql, params):
             if name in columns:
                 chosen[name] = expression
                 break
-    uncovered = sorted(
-        name for name, required in columns.items() if required and name not in chosen
-    )
-    if uncovered:
-        log("  %s: skipped, unexpected required columns %s", table, uncovered)
-        return None
-    cr.execute(
+    return insert_select(
+        env,
         f"INSERT INTO {table} ({', '.join(chosen)}) "  # noqa: S608 (names checked)
         f"SELECT {', '.join(chosen.values())} FROM ({select_sql}) src",
         params,
     )
-    return cr.rowcount
 
 
-def generate_targets(cr, ctx):
+def generate_targets(env, ctx):
     """Monthly sales targets (``crm.sales.target``) per salesperson and team.
 
     Target = 110 % of the person's (or team's) average won amount per month over
@@ -478,10 +565,10 @@ def generate_targets(cr, ctx):
         "create_date": "now() at time zone 'UTC'",
         "write_date": "now() at time zone 'UTC'",
     }
-    return insert_known_columns(cr, "crm_sales_target", candidates, select_sql, {})
+    return insert_known_columns(env, "crm_sales_target", candidates, select_sql, {})
 
 
-def generate_snapshots(cr, ctx):
+def generate_snapshots(env, ctx):
     """Evaluated monthly forecast snapshots (``crm.forecast.snapshot``).
 
     For each of the last twelve months and each salesperson who won in it: the
@@ -501,7 +588,8 @@ def generate_snapshots(cr, ctx):
                AND l.date_closed < date_trunc('month', current_date)
              GROUP BY 1, 2
         ), forecast AS (
-            SELECT won.*, round(won.actual * (0.6 + random() * 0.9), -3) AS amount
+            SELECT won.*,
+                   round(won.actual * (0.6 + random() * 0.9)::numeric, -3) AS amount
               FROM won
         )
         SELECT user_id, month, actual, amount,
@@ -534,7 +622,9 @@ def generate_snapshots(cr, ctx):
         "create_date": "now() at time zone 'UTC'",
         "write_date": "now() at time zone 'UTC'",
     }
-    return insert_known_columns(cr, "crm_forecast_snapshot", candidates, select_sql, {})
+    return insert_known_columns(
+        env, "crm_forecast_snapshot", candidates, select_sql, {}
+    )
 
 
 # ----------------------------------------------------------------------
@@ -556,14 +646,16 @@ def funnel_stages(cr):
     return open_stages, won[0]
 
 
-def generate(env, n_leads, checklist=True, seed=0.42):
+def generate(env, n_leads, checklist=True, seed=0.42, commit=True):
+    """Create the data set; ``commit=False`` leaves it in the open transaction
+    (bench/smoke.py measures it there and rolls it back)."""
     cr = env.cr
     started = time.time()
     uid = SUPERUSER_ID
     company_id = env.company.id
     user_ids, team_ids = ensure_sales_force(env)
     log("sales force: %d salespeople in %d teams", len(user_ids), len(set(team_ids)))
-    p_first, p_last = create_partners(cr, max(n_leads // 20, 10), uid)
+    p_first, p_last = create_partners(env, max(n_leads // 20, 10), uid)
     log("partners: %d", p_last - p_first + 1)
     open_stages, won_stage = funnel_stages(cr)
     k = len(open_stages)
@@ -597,19 +689,20 @@ def generate(env, n_leads, checklist=True, seed=0.42):
     cr.execute("SELECT setseed(%s)", [seed])
     create_plan(cr, ctx)
     log("plan: %d opportunities", n_leads)
-    log("crm_lead: %d rows", insert_leads(cr, ctx))
-    log("crm_lead_stage_history: %d rows", insert_history(cr, ctx))
+    log("crm_lead: %d rows", insert_leads(env, ctx))
+    log("crm_lead_stage_history: %d rows", insert_history(env, ctx))
     if checklist:
-        log("crm_lead_criterion: %d rows", insert_checklists(cr, ctx))
-    log("mail_activity: %d rows", insert_activities(cr, ctx))
+        log("crm_lead_criterion: %d rows", insert_checklists(env, ctx))
+    log("mail_activity: %d rows", insert_activities(env, ctx))
     hooks = (("targets", generate_targets), ("snapshots", generate_snapshots))
     for name, hook in hooks:
-        rows = hook(cr, ctx)
+        rows = hook(env, ctx)
         log("%s: %s", name, "table missing, skipped" if rows is None else rows)
     cr.execute("DROP TABLE bn_plan")
     env.invalidate_all()
-    log("committing")
-    cr.commit()
+    if commit:
+        log("committing")
+        cr.commit()
     for table in (
         "res_partner",
         "crm_lead",
@@ -621,7 +714,8 @@ def generate(env, n_leads, checklist=True, seed=0.42):
     ):
         if table_columns(cr, table):
             cr.execute(f"ANALYZE {table}")  # noqa: S608 (fixed names)
-    cr.commit()
+    if commit:
+        cr.commit()
     log("done in %.0f s", time.time() - started)
 
 

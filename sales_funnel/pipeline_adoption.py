@@ -31,8 +31,10 @@ def adopt_default_pipeline(env):
         )
         env["crm.lead"].invalidate_model(["stage_id"])
         old.unlink()
+    # Probabilities and weighted amounts follow the stage (one UPDATE), before
+    # the first history rows record them.
+    synced = env["crm.lead"]._sales_funnel_sync_probabilities()
     leads = env["crm.lead"].with_context(active_test=False).search([])
-    leads._compute_probabilities()
     leads.filtered("active")._sales_funnel_ensure_checklist()
     history = env["crm.lead.stage.history"].sudo()
     logged = {lead.id for [lead] in history._read_group([], ["lead_id"])}
@@ -54,4 +56,9 @@ def adopt_default_pipeline(env):
             (tuple(rows.ids),),
         )
         rows.invalidate_recordset(["date"])
-    _logger.info("sales_funnel: %s opportunities put into the funnel", len(unlogged))
+    _logger.info(
+        "sales_funnel: %s opportunities put into the funnel, %s probabilities set "
+        "to the stage's win rate",
+        len(unlogged),
+        synced,
+    )

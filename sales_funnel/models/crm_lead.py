@@ -237,20 +237,85 @@ class CrmLead(models.Model):
     def _update_automated_probabilities(self):
         # The PLS cron rewrites probabilities in SQL: put stage-mode ones back.
         res = super()._update_automated_probabilities()
-        self.env.cr.execute(
-            """
-            SELECT lead.id
-              FROM crm_lead lead
-              JOIN crm_stage stage ON stage.id = lead.stage_id
-              LEFT JOIN res_company company ON company.id = lead.company_id
-             WHERE lead.active
-               AND COALESCE(company.sales_funnel_probability_mode, 'stage') = 'stage'
-               AND lead.probability IS DISTINCT FROM stage.win_rate
-            """
-        )
-        drifted = self.browse([row[0] for row in self.env.cr.fetchall()])
-        drifted._compute_probabilities()
+        self._sales_funnel_sync_probabilities()
         return res
+
+    # The stored fields of crm that follow the probability, and their amount.
+    _SALES_FUNNEL_PRORATED = {
+        "prorated_revenue": "expected_revenue",
+        "recurring_revenue_prorated": "recurring_revenue",
+        "recurring_revenue_monthly_prorated": "recurring_revenue_monthly",
+    }
+
+    @api.model
+    def _sales_funnel_sync_probabilities(self):
+        """Stage mode: put every active lead at the win rate of its stage.
+
+        One set-based UPDATE (installation on an existing pipeline, the switch
+        back from predictive scoring, the PLS cron) that stays quick on a
+        million opportunities: the probability, the automated probability and
+        the prorated amounts crm computes from it (rounded like the company's
+        currency). Assigning the probability through the ORM would not do:
+        ``write`` drops it in stage mode. The funnel sums' triggers on crm_lead
+        run as for any UPDATE. Returns the number of leads changed.
+        """
+        prorated = self._SALES_FUNNEL_PRORATED
+        fnames = ["probability", "automated_probability", *prorated]
+        self.flush_model(
+            [*fnames, *prorated.values(), "stage_id", "active", "company_id"]
+        )
+        self.env["crm.stage"].flush_model(["win_rate"])
+        self.env["res.company"].flush_model(
+            ["sales_funnel_probability_mode", "currency_id"]
+        )
+        amounts = {
+            name: SQL(
+                "round(COALESCE(lead.%s, 0) * target.rate::numeric / 100,"
+                " target.digits)",
+                SQL.identifier(source),
+            )
+            for name, source in prorated.items()
+        }
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead lead
+                   SET probability = target.rate,
+                       automated_probability = target.rate,
+                       %(set_amounts)s
+                  FROM (
+                    SELECT l.id, stage.win_rate AS rate,
+                           COALESCE(currency.decimal_places, %(digits)s) AS digits
+                      FROM crm_lead l
+                      JOIN crm_stage stage ON stage.id = l.stage_id
+                      LEFT JOIN res_company company ON company.id = l.company_id
+                      LEFT JOIN res_currency currency
+                             ON currency.id = company.currency_id
+                     WHERE l.active
+                       AND COALESCE(company.sales_funnel_probability_mode, 'stage')
+                           = 'stage'
+                  ) target
+                 WHERE lead.id = target.id
+                   AND (lead.probability IS DISTINCT FROM target.rate
+                        OR lead.automated_probability IS DISTINCT FROM target.rate
+                        OR %(amounts_differ)s)
+                """,
+                set_amounts=SQL(", ").join(
+                    SQL("%s = %s", SQL.identifier(name), amount)
+                    for name, amount in amounts.items()
+                ),
+                amounts_differ=SQL(" OR ").join(
+                    # NULL (never computed) counts as 0: no needless write.
+                    SQL("COALESCE(lead.%s, 0) <> %s", SQL.identifier(name), amount)
+                    for name, amount in amounts.items()
+                ),
+                digits=self.env.company.currency_id.decimal_places,
+            )
+        )
+        changed = self.env.cr.rowcount
+        if changed:
+            self.invalidate_model(fnames)
+        return changed
 
     # ------------------------------------------------------------------
     # CRUD

@@ -141,6 +141,17 @@ class ResCompany(models.Model):
                     )
                 )
 
+    def write(self, vals):
+        back_to_stage = vals.get("sales_funnel_probability_mode") == "stage" and any(
+            company.sales_funnel_probability_mode == "pls" for company in self
+        )
+        res = super().write(vals)
+        if back_to_stage:
+            # Back from predictive scoring: every probability follows its stage
+            # again at once, not only when an opportunity is next edited.
+            self.env["crm.lead"].sudo()._sales_funnel_sync_probabilities()
+        return res
+
 
 def _is_http_url(url):
     """An absolute http(s) address with a host (and a valid port, if any)."""

@@ -411,6 +411,94 @@ class TestProbability(FunnelCase):
         self.lead.with_user(self.salesman).write({"probability": 42})
         self.assertEqual(self.lead.probability, 42)
 
+    def _drift(self, leads, probabilities):
+        """Predictive scoring (or a salesperson) gave these probabilities."""
+        for lead, probability in zip(leads, probabilities, strict=True):
+            lead.with_user(lead.user_id).write({"probability": probability})
+        self.assertEqual(leads.mapped("probability"), probabilities)
+
+    def _switch_to_stage_mode(self, admin):
+        settings = self.env["res.config.settings"].with_user(admin).create({})
+        settings.sales_funnel_probability_mode = "stage"
+        settings.execute()
+
+    def test_back_to_stage_mode_follows_the_stage_at_once(self):
+        admin = new_test_user(
+            self.env,
+            "sf_admin",
+            groups="base.group_system,sales_team.group_sale_manager",
+        )
+        self.company.sales_funnel_probability_mode = "pls"
+        leads = (
+            self.lead
+            | self._new_lead("Cable tray", self.salesman, self.development, 60000)
+            | self._new_lead("Switchgear", self.salesman2, self.proposal, 60000)
+        )
+        self._drift(leads, [2.4, 90.0, 90.0])
+        self.assertEqual(leads[2].prorated_revenue, 54000)
+
+        self._switch_to_stage_mode(admin)
+        self.assertEqual(self.company.sales_funnel_probability_mode, "stage")
+        # What the kanban shows (cache) and what is stored agree with the stage.
+        self.assertEqual(leads.mapped("probability"), [10, 30, 50])
+        self.assertEqual(leads.mapped("automated_probability"), [10, 30, 50])
+        self.assertEqual(leads.mapped("prorated_revenue"), [10000, 18000, 30000])
+        self.env.cr.execute(
+            "SELECT id, probability, prorated_revenue FROM crm_lead"
+            " WHERE id IN %s ORDER BY id",
+            [tuple(leads.ids)],
+        )
+        self.assertEqual(
+            [(row[1], float(row[2])) for row in self.env.cr.fetchall()],
+            [(10, 10000), (30, 18000), (50, 30000)],
+        )
+        # The kanban's weighted sum is the Funnel Forecast's.
+        Summary = self.env["crm.funnel.summary"].with_user(self.salesman)
+        forecast = dict(
+            Summary._read_group(
+                [("stage_id", "in", self.stages.ids)],
+                ["stage_id"],
+                ["weighted_amount:sum"],
+            )
+        )
+        kanban = dict(
+            self.env["crm.lead"]
+            .with_user(self.salesman)
+            ._read_group(
+                [("stage_id", "in", self.stages.ids), ("type", "=", "opportunity")],
+                ["stage_id"],
+                ["prorated_revenue:sum"],
+            )
+        )
+        self.assertEqual(forecast, kanban)
+
+    def test_back_to_stage_mode_is_one_update_whatever_the_pipeline(self):
+        admin = new_test_user(
+            self.env,
+            "sf_admin",
+            groups="base.group_system,sales_team.group_sale_manager",
+        )
+
+        def switch(count):
+            self.company.sales_funnel_probability_mode = "pls"
+            leads = self.env["crm.lead"].concat(
+                *(
+                    self._new_lead(f"Deal {index}", self.salesman, self.proposal)
+                    for index in range(count)
+                )
+            )
+            self._drift(leads, [77.0] * count)
+            self.env.flush_all()
+            queries = self.env.cr.sql_log_count
+            self.company.with_user(admin).sales_funnel_probability_mode = "stage"
+            self.env.flush_all()
+            queries = self.env.cr.sql_log_count - queries
+            self.assertEqual(set(leads.mapped("probability")), {50})
+            return queries
+
+        switch(1)  # warm-up: the access rules and caches of the first write
+        self.assertEqual(switch(2), switch(20))
+
 
 @tagged("post_install", "-at_install")
 class TestBadInputs(FunnelCase):
