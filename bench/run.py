@@ -315,7 +315,7 @@ def funnel_dashboard_figures(bench):
     domain = [("period", ">=", start), ("period", "<=", end)]
     Dashboard._funnel(domain)
     Dashboard._won(domain)
-    Dashboard._target(kind, start, end, False, False)
+    Dashboard._target(start, end, False, False)
     Dashboard._conversion([])
 
 

@@ -28,7 +28,6 @@ class CrmFunnelHealthLine(models.TransientModel):
         "counts about a third of it). The Target Basis column says which.",
     )
     target_basis = fields.Char(
-        string="Target Basis",
         help='How the target of the period was read, e.g. "Prorated by days '
         'from the quarter target".',
     )
