@@ -2,7 +2,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .test_forecast_submission import ForecastCase
+from .common import ForecastCase
 
 
 @tagged("post_install", "-at_install")

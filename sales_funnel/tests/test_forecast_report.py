@@ -7,7 +7,7 @@ from odoo import Command
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
-from .common_analytics import AnalyticsCase
+from .common import AnalyticsCase
 
 MEASURES = [
     "weighted_amount:sum",

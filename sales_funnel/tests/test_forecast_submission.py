@@ -1,48 +1,7 @@
-from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
-from .test_funnel import FunnelCase
-
-
-class ForecastCase(FunnelCase):
-    """A team (East China: Li Na and a colleague) with opportunities closing in
-    December 2031 and in the first quarter of 2032."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.team = cls.env["crm.team"].create(
-            {
-                "name": "East China",
-                "user_id": cls.manager.id,
-                "member_ids": [Command.set((cls.salesman | cls.salesman2).ids)],
-            }
-        )
-        cls.lead.unlink()
-
-    @classmethod
-    def _opportunity(cls, user, stage, revenue, deadline, **vals):
-        return cls.env["crm.lead"].create(
-            {
-                "name": f"{stage.name} {revenue} {deadline}",
-                "type": "opportunity",
-                "partner_id": cls.partner.id,
-                "user_id": user.id,
-                "team_id": cls.team.id,
-                "stage_id": stage.id,
-                "expected_revenue": revenue,
-                "date_deadline": deadline,
-                **vals,
-            }
-        )
-
-    def _submission(self, user, **vals):
-        return (
-            self.env["crm.forecast.submission"]
-            .with_user(user)
-            .create({"period_type": "month", **vals})
-        )
+from .common import ForecastCase
 
 
 @tagged("post_install", "-at_install")

@@ -1,72 +1,9 @@
-from contextlib import contextmanager
-from unittest.mock import patch
-
-from freezegun import freeze_time
-
-from odoo import Command, fields
+from odoo import Command
 from odoo.exceptions import AccessError, RedirectWarning, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tests.common import TransactionCase
 
-
-class FunnelCase(TransactionCase):
-    """Fixtures: the shipped funnel, real users at each Sales level."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.company = cls.env.company
-        cls.salesman = new_test_user(
-            cls.env, "sf_sales", groups="sales_team.group_sale_salesman", name="Li Na"
-        )
-        cls.salesman2 = new_test_user(
-            cls.env, "sf_sales2", groups="sales_team.group_sale_salesman"
-        )
-        cls.manager = new_test_user(
-            cls.env, "sf_manager", groups="sales_team.group_sale_manager"
-        )
-        Stage = cls.env["crm.stage"]
-        cls.verification = cls.env.ref("sales_funnel.crm_stage_verification")
-        cls.development = cls.env.ref("sales_funnel.crm_stage_development")
-        cls.proposal = cls.env.ref("sales_funnel.crm_stage_proposal")
-        cls.closing = cls.env.ref("sales_funnel.crm_stage_closing")
-        cls.won = cls.env.ref("sales_funnel.crm_stage_won")
-        cls.stages = Stage.browse(
-            [cls.verification.id, cls.development.id, cls.proposal.id, cls.closing.id]
-        )
-        cls.partner = cls.env["res.partner"].create(
-            {"name": "上海华东电力设备有限公司", "is_company": True}
-        )
-        cls.lead = cls._new_lead("Substation retrofit", cls.salesman)
-
-    @classmethod
-    def _new_lead(cls, name, user, stage=None, revenue=100000.0):
-        return cls.env["crm.lead"].create(
-            {
-                "name": name,
-                "type": "opportunity",
-                "partner_id": cls.partner.id,
-                "user_id": user.id,
-                "stage_id": (stage or cls.verification).id,
-                "expected_revenue": revenue,
-            }
-        )
-
-    def _tick_all(self, lead, user=None):
-        lines = lead.current_criterion_ids.filtered("required")
-        lines.with_user(user or self.salesman).write({"done": True})
-
-    @contextmanager
-    def _at(self, when):
-        """Freeze the clock, the transaction time (crm's stage dates) included."""
-        with (
-            freeze_time(when),
-            patch.object(self.env.cr, "now", lambda: fields.Datetime.to_datetime(when)),
-        ):
-            yield
-
-    def _required(self, stage):
-        return stage.criterion_ids.filtered("required")
+from .common import FunnelCase
 
 
 @tagged("post_install", "-at_install")

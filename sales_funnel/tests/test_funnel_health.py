@@ -1,7 +1,7 @@
 from odoo import Command
 from odoo.tests import tagged
 
-from .common_analytics import AnalyticsCase
+from .common import AnalyticsCase
 
 
 @tagged("post_install", "-at_install")

@@ -2,7 +2,7 @@ from datetime import date
 
 from odoo.tests import tagged
 
-from .test_funnel import FunnelCase
+from .common import FunnelCase
 
 MONTH = date(2031, 3, 1)
 NEXT = date(2031, 4, 1)

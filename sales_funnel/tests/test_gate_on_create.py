@@ -1,7 +1,7 @@
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .test_funnel import FunnelCase
+from .common import FunnelCase
 
 
 @tagged("post_install", "-at_install")

@@ -6,7 +6,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .handoff_common import HandoffCase
+from .common import HandoffCase
 
 
 @tagged("post_install", "-at_install")

@@ -9,7 +9,7 @@ import requests
 from odoo.exceptions import AccessError
 from odoo.tests import common, tagged
 
-from .handoff_common import HandoffCase
+from .common import HandoffCase
 
 TOKEN = "s3cret-token-4711"
 

@@ -1,7 +1,7 @@
 from odoo import Command
 from odoo.tests import tagged, warmup
 
-from .test_funnel import FunnelCase
+from .common import FunnelCase
 
 # One stage change: gate, history, checklist, tracking, the forecast triggers.
 # (Stock Odoo 18 needs 23 for the same write without any of it.)

@@ -1,6 +1,6 @@
 from odoo.tests import Form, tagged
 
-from .common_analytics import AnalyticsCase
+from .common import AnalyticsCase
 
 
 @tagged("post_install", "-at_install")

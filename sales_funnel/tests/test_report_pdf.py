@@ -1,6 +1,6 @@
 from odoo.tests import new_test_user, tagged
 
-from .pdf_common import PdfReportCase
+from .common import PdfReportCase
 
 
 @tagged("post_install", "-at_install")

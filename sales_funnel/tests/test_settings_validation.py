@@ -1,7 +1,7 @@
 from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
 
-from .test_funnel import FunnelCase
+from .common import FunnelCase
 
 
 @tagged("post_install", "-at_install")

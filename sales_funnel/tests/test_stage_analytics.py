@@ -2,7 +2,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
-from .common_analytics import AnalyticsCase
+from .common import AnalyticsCase
 
 
 @tagged("post_install", "-at_install")

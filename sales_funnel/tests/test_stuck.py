@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from .test_funnel import FunnelCase
+from .common import FunnelCase
 
 
 @tagged("post_install", "-at_install")

@@ -7,7 +7,7 @@ from odoo.service.model import _as_validation_error
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .test_funnel import FunnelCase
+from .common import FunnelCase
 
 
 @tagged("post_install", "-at_install")

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo.tests import tagged
 
-from .test_funnel import FunnelCase
+from .common import FunnelCase
 
 
 @tagged("post_install", "-at_install")

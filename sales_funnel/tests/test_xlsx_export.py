@@ -5,7 +5,7 @@ import openpyxl
 
 from odoo.tests import HttpCase, tagged
 
-from .test_funnel import FunnelCase
+from .common import FunnelCase
 
 
 def _book(export):

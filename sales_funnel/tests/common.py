@@ -1,0 +1,367 @@
+"""Shared fixtures of the addon's tests: one base class per set-up.
+
+- ``FunnelCase``: the shipped funnel and real users at each Sales level.
+- ``AnalyticsCase``: opportunities moved through the real write path at frozen times.
+- ``ForecastCase``: a team with opportunities closing in 2031/2032.
+- ``HandoffCase``: a won-deal hand-off set-up (team, secretary, products, lines).
+- ``PdfReportCase``: prints QWeb reports to real PDF and reads them back
+  (Odoo's test mode answers a PDF print with HTML; these helpers force the real
+  rendering through wkhtmltopdf and read it back with poppler).
+"""
+
+import re
+import shutil
+import subprocess
+import unicodedata
+from contextlib import contextmanager
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, new_test_user
+from odoo.tests.common import TransactionCase
+
+
+class FunnelCase(TransactionCase):
+    """Fixtures: the shipped funnel, real users at each Sales level."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.salesman = new_test_user(
+            cls.env, "sf_sales", groups="sales_team.group_sale_salesman", name="Li Na"
+        )
+        cls.salesman2 = new_test_user(
+            cls.env, "sf_sales2", groups="sales_team.group_sale_salesman"
+        )
+        cls.manager = new_test_user(
+            cls.env, "sf_manager", groups="sales_team.group_sale_manager"
+        )
+        Stage = cls.env["crm.stage"]
+        cls.verification = cls.env.ref("sales_funnel.crm_stage_verification")
+        cls.development = cls.env.ref("sales_funnel.crm_stage_development")
+        cls.proposal = cls.env.ref("sales_funnel.crm_stage_proposal")
+        cls.closing = cls.env.ref("sales_funnel.crm_stage_closing")
+        cls.won = cls.env.ref("sales_funnel.crm_stage_won")
+        cls.stages = Stage.browse(
+            [cls.verification.id, cls.development.id, cls.proposal.id, cls.closing.id]
+        )
+        cls.partner = cls.env["res.partner"].create(
+            {"name": "上海华东电力设备有限公司", "is_company": True}
+        )
+        cls.lead = cls._new_lead("Substation retrofit", cls.salesman)
+
+    @classmethod
+    def _new_lead(cls, name, user, stage=None, revenue=100000.0):
+        return cls.env["crm.lead"].create(
+            {
+                "name": name,
+                "type": "opportunity",
+                "partner_id": cls.partner.id,
+                "user_id": user.id,
+                "stage_id": (stage or cls.verification).id,
+                "expected_revenue": revenue,
+            }
+        )
+
+    def _tick_all(self, lead, user=None):
+        lines = lead.current_criterion_ids.filtered("required")
+        lines.with_user(user or self.salesman).write({"done": True})
+
+    @contextmanager
+    def _at(self, when):
+        """Freeze the clock, the transaction time (crm's stage dates) included."""
+        with (
+            freeze_time(when),
+            patch.object(self.env.cr, "now", lambda: fields.Datetime.to_datetime(when)),
+        ):
+            yield
+
+    def _required(self, stage):
+        return stage.criterion_ids.filtered("required")
+
+
+class AnalyticsCase(FunnelCase):
+    """Opportunities moved through the funnel by the real write path at
+    frozen times, so the stage history is what users would have produced."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Hand-computed totals must not depend on demo or other data.
+        cls.env["crm.lead"].with_context(active_test=False).search(
+            [("id", "!=", cls.lead.id)]
+        ).unlink()
+        cls.lead.unlink()
+
+    def _create(self, name, when, user=None, revenue=100000.0, **vals):
+        with self._at(when):
+            lead = self.env["crm.lead"].create(
+                {
+                    "name": name,
+                    "type": "opportunity",
+                    "partner_id": self.partner.id,
+                    "user_id": (user or self.salesman).id,
+                    "stage_id": self.verification.id,
+                    "expected_revenue": revenue,
+                    **vals,
+                }
+            )
+            self.env.flush_all()
+            self.env.cr.precommit.run()
+        return lead
+
+    def _move(self, lead, stage, when):
+        """Tick the current stage's required criteria, then move (as its owner)."""
+        with self._at(when):
+            owner = lead.user_id or self.salesman
+            self._tick_all(lead, owner)
+            lead.with_user(owner).write({"stage_id": stage.id})
+            self.env.flush_all()
+            self.env.cr.precommit.run()
+
+    def _walk(self, lead, steps):
+        for stage, when in steps:
+            self._move(lead, stage, when)
+
+    def _win(self, lead, when):
+        with self._at(when):
+            self._tick_all(lead, lead.user_id)
+            lead.with_user(lead.user_id).action_set_won()
+            self.env.flush_all()
+            self.env.cr.precommit.run()
+
+    def _lose(self, lead, when):
+        with self._at(when):
+            lead.with_user(lead.user_id).action_set_lost()
+            self.env.flush_all()
+            self.env.cr.precommit.run()
+
+    def _restore(self, lead, when):
+        with self._at(when):
+            lead.with_user(lead.user_id).action_unarchive()
+            self.env.flush_all()
+            self.env.cr.precommit.run()
+
+    def _write(self, lead, vals, when):
+        """A tracked change (salesperson, amount) made at ``when``."""
+        with self._at(when):
+            lead.write(vals)
+            self.env.flush_all()
+            self.env.cr.precommit.run()
+
+    @staticmethod
+    def _day(value):
+        return fields.Datetime.to_datetime(value)
+
+
+class ForecastCase(FunnelCase):
+    """A team (East China: Li Na and a colleague) with opportunities closing in
+    December 2031 and in the first quarter of 2032."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.team = cls.env["crm.team"].create(
+            {
+                "name": "East China",
+                "user_id": cls.manager.id,
+                "member_ids": [Command.set((cls.salesman | cls.salesman2).ids)],
+            }
+        )
+        cls.lead.unlink()
+
+    @classmethod
+    def _opportunity(cls, user, stage, revenue, deadline, **vals):
+        return cls.env["crm.lead"].create(
+            {
+                "name": f"{stage.name} {revenue} {deadline}",
+                "type": "opportunity",
+                "partner_id": cls.partner.id,
+                "user_id": user.id,
+                "team_id": cls.team.id,
+                "stage_id": stage.id,
+                "expected_revenue": revenue,
+                "date_deadline": deadline,
+                **vals,
+            }
+        )
+
+    def _submission(self, user, **vals):
+        return (
+            self.env["crm.forecast.submission"]
+            .with_user(user)
+            .create({"period_type": "month", **vals})
+        )
+
+
+class HandoffCase(FunnelCase):
+    """A won-deal hand-off set-up: team, secretary, products, a deal with lines."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.secretary = new_test_user(
+            cls.env,
+            "sf_secretary",
+            groups="sales_funnel.group_sales_secretary",
+            name="Zhou Mi",
+        )
+        cls.team = cls.env["crm.team"].create({"name": "East China"})
+        cls.env["crm.team.member"].create(
+            {"crm_team_id": cls.team.id, "user_id": cls.salesman.id}
+        )
+        cls.accessories = cls.env["product.category"].create(
+            {"name": "Cables and fittings", "sales_funnel_is_accessory": True}
+        )
+        Product = cls.env["product.product"]
+        cls.switchgear = Product.create(
+            {"name": "Switchgear KYN28", "list_price": 50000.0, "sale_ok": True}
+        )
+        cls.maintenance = Product.create(
+            {
+                "name": "Maintenance service",
+                "type": "service",
+                "list_price": 2000.0,
+                "sale_ok": True,
+            }
+        )
+        cls.cable = Product.create(
+            {
+                "name": "Cable set",
+                "list_price": 300.0,
+                "sale_ok": True,
+                "categ_id": cls.accessories.id,
+            }
+        )
+        cls.deal = cls._new_deal("Substation switchgear")
+
+    @classmethod
+    def _new_deal(cls, name, recurring=True, user=None):
+        lead = cls._new_lead(name, user or cls.salesman, cls.closing)
+        lead.team_id = cls.team
+        lines = [
+            Command.create(
+                {"product_id": cls.switchgear.id, "quantity": 2, "discount": 10.0}
+            ),
+            Command.create({"product_id": cls.cable.id, "quantity": 10}),
+        ]
+        if recurring:
+            lines.append(
+                Command.create(
+                    {
+                        "product_id": cls.maintenance.id,
+                        "quantity": 1,
+                        "line_type": "recurring",
+                        "recurring_rule_type": "quarterly",
+                    }
+                )
+            )
+        lead.line_ids = lines
+        return lead
+
+    def _win(self, lead):
+        self._tick_all(lead, self.manager)
+        lead.with_user(self.manager).action_set_won()
+        self.assertEqual(lead.stage_id, self.won)
+
+    def _orders(self, lead):
+        return self.env["sale.order"].search(
+            [("sales_funnel_handoff_lead_id", "=", lead.id)]
+        )
+
+    def _contracts(self, lead):
+        return self.env["contract.contract"].search(
+            [("sales_funnel_handoff_lead_id", "=", lead.id)]
+        )
+
+
+# What the set-up must install (Debian packages) for printing to work.
+PDF_PACKAGES = "wkhtmltopdf fonts-noto-cjk poppler-utils"
+
+# wkhtmltopdf (Qt) maps each glyph back to the lowest code point that uses it:
+# in Noto CJK the ideograph 用 shares its glyph with the Kangxi radical ⽤, so the
+# PDF's text layer says ⽤ where the page shows 用. The page is right; the text is
+# read back as the reader sees it.
+KANGXI_RADICALS = re.compile("[\u2e80-\u2fdf]")
+
+
+class PdfReportCase(HttpCase):
+    """A test that prints reports to real PDF and reads them back."""
+
+    def _require_pdf_tools(self):
+        # A missing tool fails the test (never skips it), saying what to install.
+        state = self.env["ir.actions.report"].get_wkhtmltopdf_state()
+        if state != "ok":
+            self.fail(
+                f"Odoo cannot print PDF (wkhtmltopdf state: {state}): install the "
+                f"Debian package wkhtmltopdf (apt-get install {PDF_PACKAGES}), "
+                "then restart Odoo."
+            )
+        for tool in ("pdftotext", "pdffonts"):
+            if not shutil.which(tool):
+                self.fail(
+                    f"{tool} is missing: install the Debian package poppler-utils "
+                    f"(apt-get install {PDF_PACKAGES})."
+                )
+
+    def _render_pdf(self, report_ref, records, lang, user=None):
+        """The PDF bytes of ``report_ref`` for ``records``, printed in ``lang``."""
+        self._require_pdf_tools()
+        report = (
+            self.env["ir.actions.report"]
+            .with_user(user or self.env.user)
+            .with_context(
+                lang=lang, force_report_rendering=True, report_pdf_no_attachment=True
+            )
+        )
+        pdf, kind = report._render_qweb_pdf(report_ref, records.ids)
+        self.assertEqual(kind, "pdf", f"{report_ref} was not printed as a PDF")
+        self.assertTrue(pdf.startswith(b"%PDF"), f"{report_ref} is not a PDF")
+        return pdf
+
+    def _pdf_run(self, tool, pdf, *args):
+        result = subprocess.run(
+            [tool, *args, "-", "-"] if tool == "pdftotext" else [tool, *args, "-"],
+            input=pdf,
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+        self.assertEqual(
+            result.returncode, 0, f"{tool}: {result.stderr.decode(errors='replace')}"
+        )
+        return result.stdout.decode("utf-8", errors="replace")
+
+    def _pdf_text(self, pdf):
+        """The text of a PDF, as a reader sees it on the page."""
+        text = self._pdf_run("pdftotext", pdf, "-enc", "UTF-8")
+        return KANGXI_RADICALS.sub(
+            lambda match: unicodedata.normalize("NFKC", match.group()), text
+        )
+
+    def _pdf_fonts(self, pdf):
+        """The names of the fonts a PDF embeds or uses."""
+        lines = self._pdf_run("pdffonts", pdf).splitlines()[2:]  # after the header
+        return {line.split()[0] for line in lines if line.strip()}
+
+    def _assert_chinese_font(self, pdf):
+        """The Chinese of ``pdf`` is drawn with Noto Sans CJK SC: no boxes, and
+        not the Japanese forms of the characters."""
+        fonts = self._pdf_fonts(pdf)
+        self.assertTrue(
+            any(font.startswith("NotoSansCJKsc") for font in fonts),
+            "The Chinese of the PDF is not drawn with Noto Sans CJK SC (fonts: "
+            f"{', '.join(sorted(fonts))}): install the Debian package fonts-noto-cjk, "
+            "and print the page through sales_funnel.report_page.",
+        )
+        self.assertFalse(
+            [font for font in fonts if font.startswith("NotoSansCJKjp")],
+            "Chinese drawn with the Japanese forms of the characters",
+        )
+
+    def _report_text(self, report_ref, records, lang, user=None):
+        """The text of ``report_ref`` printed in ``lang`` for ``records``."""
+        return self._pdf_text(self._render_pdf(report_ref, records, lang, user=user))
