@@ -1,3 +1,4 @@
+from . import crm_immutable_mixin
 from . import res_company
 from . import res_config_settings
 from . import crm_stage

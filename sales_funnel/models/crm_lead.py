@@ -672,7 +672,7 @@ class CrmLead(models.Model):
             self.id, self.env["crm.stage.criterion"]
         )
         from_stage = self.stage_id
-        override = self.env["crm.stage.gate.override"].create(
+        override = self.env["crm.stage.gate.override"]._create_record(
             {
                 "lead_id": self.id,
                 "from_stage_id": from_stage.id,
@@ -891,7 +891,7 @@ class CrmLead(models.Model):
                 headers[stage] = self.env._(
                     "Created in %(stage)s past the stage gate.", stage=stage.name
                 )
-        overrides = self.env["crm.stage.gate.override"].create(
+        overrides = self.env["crm.stage.gate.override"]._create_record(
             [
                 {
                     "lead_id": lead.id,
@@ -953,4 +953,4 @@ class CrmLead(models.Model):
                     "override_id": (overrides or {}).get(lead.id, override).id,
                 }
             )
-        return self.env["crm.lead.stage.history"]._log(rows)
+        return self.env["crm.lead.stage.history"]._create_record(rows)

@@ -483,7 +483,7 @@ class CrmLead(models.Model):
                 handoff_last_attempt=now,
             )
         )
-        self.env["crm.lead.handoff.attempt"].sudo().create(
+        self.env["crm.lead.handoff.attempt"]._create_record(
             {
                 "lead_id": self.id,
                 "date": now,
