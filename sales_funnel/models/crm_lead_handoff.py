@@ -515,7 +515,7 @@ class CrmLead(models.Model):
         lead = self.sudo().with_company(self.company_id)
         order = lead.env["sale.order"].create(lead._prepare_sale_order_vals())
         if lead.company_id.sales_funnel_handoff_confirm_order:
-            order.action_confirm()  # sale.order creates the contract on confirmation
+            order.action_confirm()  # _action_confirm creates the contract
         endpoint = lead.company_id.sales_funnel_order_endpoint_url
         if endpoint:
             answer = lead.env["sales_funnel.order.endpoint"]._post_deal(lead, order)

@@ -24,8 +24,20 @@ class SaleOrder(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if "state" in vals:
+        # Confirmation is followed in _action_confirm, once the contract exists.
+        if "state" in vals and vals["state"] != "sale":
             self.filtered("sales_funnel_handoff_lead_id")._sales_funnel_sync_handoff()
+        return res
+
+    def _action_confirm(self):
+        """Confirming a hand-off order creates the deal's contract."""
+        res = super()._action_confirm()
+        orders = self.filtered("sales_funnel_handoff_lead_id")
+        # Whoever confirms the order creates the deal's contract and bookkeeping.
+        for order in orders.sudo():
+            lead = order.sales_funnel_handoff_lead_id.with_company(order.company_id)
+            lead._handoff_create_contract(order)
+        orders._sales_funnel_sync_handoff()
         return res
 
     def _sales_funnel_sync_handoff(self):
@@ -33,8 +45,6 @@ class SaleOrder(models.Model):
         # Whoever confirms or cancels the order updates the deal's bookkeeping.
         for order in self.sudo():
             lead = order.sales_funnel_handoff_lead_id.with_company(order.company_id)
-            if order.state == "sale":
-                lead._handoff_create_contract(order)
             status = lead._handoff_document_status()
             if status == lead.handoff_status:
                 continue
