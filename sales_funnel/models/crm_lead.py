@@ -114,9 +114,9 @@ class CrmLead(models.Model):
     @api.depends_context("company")
     def _compute_sales_funnel_follows_stage(self):
         for lead in self:
-            lead.sales_funnel_follows_stage = lead._sales_funnel_follows_stage()
+            lead.sales_funnel_follows_stage = lead._probability_follows_stage()
 
-    def _sales_funnel_follows_stage(self):
+    def _probability_follows_stage(self):
         company = self.company_id or self.env.company
         return company.sales_funnel_probability_mode != "pls"
 
@@ -226,7 +226,7 @@ class CrmLead(models.Model):
         )
     )
     def _compute_probabilities(self):
-        follows = self.filtered(lambda lead: lead._sales_funnel_follows_stage())
+        follows = self.filtered(lambda lead: lead._probability_follows_stage())
         res = super(CrmLead, self - follows)._compute_probabilities()
         for lead in follows:
             rate = lead.stage_id.win_rate if lead.active else 0.0
@@ -237,7 +237,7 @@ class CrmLead(models.Model):
     def _update_automated_probabilities(self):
         # The PLS cron rewrites probabilities in SQL: put stage-mode ones back.
         res = super()._update_automated_probabilities()
-        self._sales_funnel_sync_probabilities()
+        self._sync_stage_probabilities()
         return res
 
     # The stored fields of crm that follow the probability, and their amount.
@@ -248,7 +248,7 @@ class CrmLead(models.Model):
     }
 
     @api.model
-    def _sales_funnel_sync_probabilities(self):
+    def _sync_stage_probabilities(self):
         """Stage mode: put every active lead at the win rate of its stage.
 
         One set-based UPDATE (installation on an existing pipeline, the switch
@@ -321,7 +321,7 @@ class CrmLead(models.Model):
     # CRUD
     # ------------------------------------------------------------------
 
-    def _sales_funnel_strip_probability(self, vals, company):
+    def _strip_stage_probability(self, vals, company):
         """In stage mode the probability is never typed or imported."""
         if company.sales_funnel_probability_mode != "pls":
             vals.pop("probability", None)
@@ -333,14 +333,14 @@ class CrmLead(models.Model):
         Company = self.env["res.company"]
         for vals in vals_list:
             company = Company.browse(vals.get("company_id")) or self.env.company
-            self._sales_funnel_strip_probability(vals, company)
+            self._strip_stage_probability(vals, company)
         gate_overrides = self._check_gate_on_create(vals_list)
         leads = super().create(vals_list)
-        leads._sales_funnel_ensure_checklist()
-        overrides = leads._sales_funnel_record_create_overrides(gate_overrides)
+        leads._ensure_checklist()
+        overrides = leads._record_gate_overrides_on_create(gate_overrides)
         stage_leads = leads.filtered(lambda lead: lead.active and lead.stage_id)
         if stage_leads:
-            stage_leads._sales_funnel_log_events(
+            stage_leads._log_stage_events(
                 [(lead, "create", self.env["crm.stage"], None) for lead in stage_leads],
                 overrides=overrides,
             )
@@ -365,13 +365,13 @@ class CrmLead(models.Model):
 
     def write(self, vals):
         if {"probability", "automated_probability"} & vals.keys():
-            follows = self.filtered(lambda lead: lead._sales_funnel_follows_stage())
+            follows = self.filtered(lambda lead: lead._probability_follows_stage())
             if follows and follows != self:
                 # Mixed companies: each group keeps its own probability rule.
                 return follows.write(vals) and (self - follows).write(vals)
             if follows:
                 vals = dict(vals)
-                self._sales_funnel_strip_probability(vals, follows[:1].company_id)
+                self._strip_stage_probability(vals, follows[:1].company_id)
 
         if "stage_id" not in vals and "active" not in vals:
             return super().write(vals)
@@ -389,8 +389,8 @@ class CrmLead(models.Model):
                     < new_stage._sales_funnel_rank()
                 )
             )
-            if forward and not self._sales_funnel_override():
-                forward._sales_funnel_check_gate(new_stage)
+            if forward and not self._gate_override_from_context():
+                forward._check_stage_gate(new_stage)
         before = {
             lead.id: (
                 lead.stage_id,
@@ -403,16 +403,16 @@ class CrmLead(models.Model):
         res = super().write(vals)
 
         if moved:
-            moved._sales_funnel_ensure_checklist()
+            moved._ensure_checklist()
             if new_stage.entry_activity_type_id:
-                moved._sales_funnel_schedule_entry_activity()
+                moved._schedule_stage_entry_activity()
         events = []
         moved_ids = set(moved.ids)
         for lead in self:
             old_stage, since, was_active = before[lead.id]
             if lead.id in moved_ids:
                 events.append(
-                    (lead, lead._sales_funnel_move_event(old_stage), old_stage, since)
+                    (lead, lead._stage_move_event(old_stage), old_stage, since)
                 )
             if "active" in vals and bool(vals["active"]) != was_active:
                 if vals["active"]:
@@ -420,10 +420,10 @@ class CrmLead(models.Model):
                 else:
                     events.append((lead, "lost", lead.stage_id, since))
         if events:
-            self._sales_funnel_log_events(events)
+            self._log_stage_events(events)
         return res
 
-    def _sales_funnel_move_event(self, old_stage):
+    def _stage_move_event(self, old_stage):
         """History event of a move from ``old_stage`` to the current stage."""
         if self.stage_id.is_won:
             return "won"
@@ -438,7 +438,7 @@ class CrmLead(models.Model):
     # Product lines
     # ------------------------------------------------------------------
 
-    def _sales_funnel_revenue_from_lines(self):
+    def _update_revenue_from_lines(self):
         """An opportunity with lines is worth its lines, accessories excluded."""
         leads = self.filtered("line_ids")
         if not leads:
@@ -459,7 +459,7 @@ class CrmLead(models.Model):
     # Checklist
     # ------------------------------------------------------------------
 
-    def _sales_funnel_ensure_checklist(self):
+    def _ensure_checklist(self):
         """Create the missing checklist lines of each opportunity's stage."""
         leads = self.filtered("stage_id")
         if not leads:
@@ -491,7 +491,7 @@ class CrmLead(models.Model):
             ]
         )
 
-    def _sales_funnel_schedule_entry_activity(self):
+    def _schedule_stage_entry_activity(self):
         """Schedule the activity the stage asks for on entry (collaboration)."""
         for lead in self.filtered("active"):
             stage = lead.stage_id
@@ -525,7 +525,7 @@ class CrmLead(models.Model):
     # The gate
     # ------------------------------------------------------------------
 
-    def _sales_funnel_override(self):
+    def _gate_override_from_context(self):
         override = self.env.context.get(OVERRIDE_CONTEXT_KEY)
         # A recordset cannot come from an RPC payload: only server code bypasses.
         if (
@@ -535,7 +535,7 @@ class CrmLead(models.Model):
             return override
         return self.env["crm.stage.gate.override"]
 
-    def _sales_funnel_missing_criteria(self, target_stage):
+    def _missing_criteria(self, target_stage):
         """Required criteria not ticked on each opportunity, over every stage it
         leaves or skips to reach ``target_stage``: {lead id: criteria}."""
         Criterion = self.env["crm.stage.criterion"]
@@ -606,7 +606,7 @@ class CrmLead(models.Model):
                 missing[lead.id] = lead_missing
         return missing
 
-    def _sales_funnel_format_missing(self, criteria):
+    def _format_missing_criteria(self, criteria):
         lines = []
         for stage in criteria.stage_id.sorted(lambda s: s._sales_funnel_rank()):
             lines.append(f"{stage.name}:")
@@ -618,8 +618,8 @@ class CrmLead(models.Model):
             )
         return "\n".join(lines)
 
-    def _sales_funnel_check_gate(self, target_stage):
-        missing = self._sales_funnel_missing_criteria(target_stage)
+    def _check_stage_gate(self, target_stage):
+        missing = self._missing_criteria(target_stage)
         if not missing:
             return
         blocked = self.filtered(lambda lead: lead.id in missing)
@@ -630,7 +630,7 @@ class CrmLead(models.Model):
                 lead=lead.name,
                 from_stage=lead.stage_id.name or self.env._("no stage"),
                 to_stage=target_stage.name,
-                missing=self._sales_funnel_format_missing(missing[lead.id]),
+                missing=self._format_missing_criteria(missing[lead.id]),
             )
             for lead in blocked
         )
@@ -642,12 +642,12 @@ class CrmLead(models.Model):
         ):
             raise RedirectWarning(
                 message,
-                blocked._sales_funnel_override_action(target_stage),
+                blocked._gate_override_action(target_stage),
                 self.env._("Override with a reason"),
             )
         raise UserError(message)
 
-    def _sales_funnel_override_action(self, target_stage=None):
+    def _gate_override_action(self, target_stage=None):
         self.ensure_one()
         context = {"default_lead_id": self.id}
         if target_stage:
@@ -663,12 +663,12 @@ class CrmLead(models.Model):
         }
 
     def action_open_gate_override(self):
-        return self._sales_funnel_override_action()
+        return self._gate_override_action()
 
-    def _sales_funnel_override_move(self, stage, reason):
+    def _move_past_gate(self, stage, reason):
         """Move past the gate on a sales manager's written reason."""
         self.ensure_one()
-        missing = self._sales_funnel_missing_criteria(stage).get(
+        missing = self._missing_criteria(stage).get(
             self.id, self.env["crm.stage.criterion"]
         )
         from_stage = self.stage_id
@@ -679,7 +679,7 @@ class CrmLead(models.Model):
                 "to_stage_id": stage.id,
                 "reason": reason,
                 "missing_criterion_ids": [fields.Command.set(missing.ids)],
-                "missing_criteria": self._sales_funnel_format_missing(missing),
+                "missing_criteria": self._format_missing_criteria(missing),
             }
         )
         self.with_context(**{OVERRIDE_CONTEXT_KEY: override}).write(
@@ -717,7 +717,7 @@ class CrmLead(models.Model):
         batch, whatever its size (imports of thousands of rows).
 
         :return: per values, None or the (stage, missing criteria, reason) of
-            the override to record (``_sales_funnel_record_create_overrides``)
+            the override to record (``_record_gate_overrides_on_create``)
         """
         reasons = [
             (vals.pop("gate_override_reason", None) or "").strip() for vals in vals_list
@@ -740,7 +740,7 @@ class CrmLead(models.Model):
             lambda stage: stage._sales_funnel_rank()
         )
         if stages.team_id:
-            team_ids = self._sales_funnel_create_teams(vals_list, defaults)
+            team_ids = self._teams_of_new_leads(vals_list, defaults)
         else:
             team_ids = [False] * len(vals_list)
         passed = {}
@@ -794,7 +794,7 @@ class CrmLead(models.Model):
                 )
             )[:1]
             raise UserError(
-                self._sales_funnel_create_refusal(
+                self._gate_refusal_on_create(
                     vals_list,
                     blocked,
                     first_stage,
@@ -807,7 +807,7 @@ class CrmLead(models.Model):
         return pending
 
     @api.model
-    def _sales_funnel_create_teams(self, vals_list, defaults):
+    def _teams_of_new_leads(self, vals_list, defaults):
         """Team of each new opportunity as crm will set it (given, default, else
         the salesperson's): one look-up per salesperson, not one per row."""
         Team = self.env["crm.team"]
@@ -828,7 +828,7 @@ class CrmLead(models.Model):
         return team_ids
 
     @api.model
-    def _sales_funnel_create_refusal(
+    def _gate_refusal_on_create(
         self, vals_list, blocked, first_stage, reason_refused, is_manager
     ):
         """Message refusing the creation of ``blocked`` rows
@@ -849,7 +849,7 @@ class CrmLead(models.Model):
                     "%(missing)s",
                     leads=names,
                     stage=Stage.browse(stage_id).name,
-                    missing=self._sales_funnel_format_missing(missing),
+                    missing=self._format_missing_criteria(missing),
                 )
             )
         paragraphs.append(
@@ -875,7 +875,7 @@ class CrmLead(models.Model):
             )
         return "\n\n".join(paragraphs)
 
-    def _sales_funnel_record_create_overrides(self, pending):
+    def _record_gate_overrides_on_create(self, pending):
         """Keep the gate overrides of opportunities a sales manager created past
         the gate (``pending`` from ``_check_gate_on_create``, in the order of
         ``self``): one batch of overrides and notes. {lead id: override}."""
@@ -886,7 +886,7 @@ class CrmLead(models.Model):
         headers = {}
         for _lead, stage, missing, _reason in rows:
             if missing not in formatted:
-                formatted[missing] = self._sales_funnel_format_missing(missing)
+                formatted[missing] = self._format_missing_criteria(missing)
             if stage not in headers:
                 headers[stage] = self.env._(
                     "Created in %(stage)s past the stage gate.", stage=stage.name
@@ -924,12 +924,12 @@ class CrmLead(models.Model):
     # History
     # ------------------------------------------------------------------
 
-    def _sales_funnel_log_events(self, events, overrides=None):
+    def _log_stage_events(self, events, overrides=None):
         """Write history rows for (lead, event, stage left, entered-it-at) tuples;
         ``overrides`` ({lead id: override}) links rows to their own override."""
         # The transaction time, as crm uses for date_last_stage_update.
         now = self.env.cr.now()
-        override = self._sales_funnel_override()
+        override = self._gate_override_from_context()
         rows = []
         for lead, event, from_stage, since in events:
             rows.append(

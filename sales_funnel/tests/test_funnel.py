@@ -149,7 +149,7 @@ class TestGate(FunnelCase):
         # A retired criterion no longer gates.
         self.assertNotIn(
             criterion,
-            self.lead._sales_funnel_missing_criteria(self.development)[self.lead.id],
+            self.lead._missing_criteria(self.development)[self.lead.id],
         )
         criterion.with_user(self.manager).action_unarchive()
         self.assertIn(line, self.lead.current_criterion_ids)
@@ -479,7 +479,7 @@ class TestMultiCompany(FunnelCase):
                 "company_id": self.company.id,
             }
         )
-        self.lead._sales_funnel_override_move(self.development, "Group decision")
+        self.lead._move_past_gate(self.development, "Group decision")
         for model in (
             "crm.lead.criterion",
             "crm.lead.stage.history",
