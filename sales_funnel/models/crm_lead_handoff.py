@@ -299,28 +299,26 @@ class CrmLead(models.Model):
             lead.handoff_contract_id = lead_sudo.handoff_contract_ids[:1].id
 
     # ------------------------------------------------------------------
-    # Queueing: winning a deal (by any path) queues its hand-off
+    # Step 6 of create and write (crm_lead.py): the hand-off queue
     # ------------------------------------------------------------------
 
     def _is_won(self):
         return self.active and self.stage_id.is_won
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        leads = super().create(vals_list)
-        leads.filtered(lambda lead: lead._is_won())._queue_handoff()
-        return leads
+    def _update_handoff_queue(self, before=None):
+        """Queue the hand-off of the deals just won, whatever the path (kanban
+        drop, Won button, import, creation in the won stage); warn on the deals
+        reopened after their hand-off. ``before``: the opportunities before a
+        write ({lead id: StageSnapshot}), None on creation."""
 
-    def write(self, vals):
-        if "stage_id" not in vals and "active" not in vals:
-            return super().write(vals)
-        was_won = {lead.id: lead._is_won() for lead in self}
-        res = super().write(vals)
+        def was_won(lead):
+            old = before and before[lead.id]
+            return bool(old and old.active and old.stage.is_won)
+
         won = self.filtered(lambda lead: lead._is_won())
-        (won.filtered(lambda lead: not was_won[lead.id]))._queue_handoff()
-        reopened = (self - won).filtered(lambda lead: was_won[lead.id])
+        won.filtered(lambda lead: not was_won(lead))._queue_handoff()
+        reopened = (self - won).filtered(was_won)
         reopened.filtered("handoff_order_id")._warn_reopened_after_handoff()
-        return res
 
     def _queue_handoff(self):
         pending = self.filtered(
@@ -455,11 +453,8 @@ class CrmLead(models.Model):
         try:
             with self.env.cr.savepoint():
                 self._transmit_handoff()
-                status, code, params = (
-                    self._integration_status_from_documents(),
-                    "success",
-                    {},
-                )
+                status = self._integration_status_from_documents()
+                code, params = HANDOFF_SUCCESS, {}
         except HandoffError as error:
             status, code, params = "-1", error.code, error.params
         except (UserError, ValidationError, AccessError) as error:
@@ -473,6 +468,7 @@ class CrmLead(models.Model):
         return True
 
     def _record_handoff_attempt(self, status, code, params):
+        """Record the outcome on the deal, and as an attempt in its log."""
         now = fields.Datetime.now()
         message = self._prepare_handoff_message_vals(code, params)
         self.write(
@@ -484,18 +480,23 @@ class CrmLead(models.Model):
             )
         )
         self.env["crm.lead.handoff.attempt"].sudo().create(
-            {
-                "lead_id": self.id,
-                "date": now,
-                "user_id": self.env.uid,
-                "status": status,
-                "message_code": message["handoff_message_code"],
-                "message_params": message["handoff_message_params"],
-                "message_text": message["handoff_message_text"],
-                "order_id": self.handoff_order_id.id,
-                "contract_id": self.handoff_contract_id.id,
-            }
+            self._prepare_handoff_attempt_vals(status, message, now)
         )
+
+    def _prepare_handoff_attempt_vals(self, status, message, date):
+        """Values of the logged attempt (``message``: its message values)."""
+        self.ensure_one()
+        return {
+            "lead_id": self.id,
+            "date": date,
+            "user_id": self.env.uid,
+            "status": status,
+            "message_code": message["handoff_message_code"],
+            "message_params": message["handoff_message_params"],
+            "message_text": message["handoff_message_text"],
+            "order_id": self.handoff_order_id.id,
+            "contract_id": self.handoff_contract_id.id,
+        }
 
     def _integration_status_from_documents(self):
         """Integration status as the documents say it."""
