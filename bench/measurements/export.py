@@ -2,7 +2,7 @@
 (the server worker's memory, registry included).
 
 Stock: the list's export (``/web/export/xlsx``); the addon's exporter
-(``sales_funnel.xlsx.export``) streams the list view's columns from a
+(``crm.funnel.xlsx.export``) streams the list view's columns from a
 server-side cursor into xlsxwriter's constant-memory mode.
 """
 
@@ -80,7 +80,7 @@ def export_100k_streamed(bench):
         "SELECT max(id) FROM (SELECT id FROM crm_lead"
         " WHERE type = 'opportunity' AND active ORDER BY id LIMIT 100000) ids"
     )
-    Export = env["sales_funnel.xlsx.export"]
+    Export = env["crm.funnel.xlsx.export"]
     export = Export.create(
         {
             "res_model": "crm.lead",
