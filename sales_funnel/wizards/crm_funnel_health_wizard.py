@@ -318,8 +318,3 @@ class CrmFunnelHealthWizard(models.TransientModel):
             "domain": [("wizard_id", "=", self.id)],
             "target": "current",
         }
-
-    @api.model
-    def action_open_dashboard_data(self, values=None):
-        """Health data for a client dashboard (JSON-friendly)."""
-        return self.create(values or {})._health_data()
