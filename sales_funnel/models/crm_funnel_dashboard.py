@@ -5,15 +5,9 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, date_utils
 
-STUCK_CAP = 999
+from .. import funnel_terms as terms
 
-PERIODS = {
-    "this_month": ("month", 0),
-    "next_month": ("month", 1),
-    "this_quarter": ("quarter", 0),
-    "next_quarter": ("quarter", 1),
-    "this_year": ("year", 0),
-}
+STUCK_CAP = 999
 
 
 class CrmFunnelDashboard(models.AbstractModel):
@@ -22,16 +16,14 @@ class CrmFunnelDashboard(models.AbstractModel):
 
     @api.model
     def _period_bounds(self, period):
-        kind, offset = PERIODS[period]
-        step = {"month": 1, "quarter": 3, "year": 12}[kind]
-        today = fields.Date.context_today(self)
-        start = date_utils.start_of(today, kind) + relativedelta(months=step * offset)
-        return kind, start, date_utils.end_of(start, kind)
+        """(period type, first day, last day) of a dashboard period, today."""
+        return terms.period_bounds(fields.Date.context_today(self), period)
 
     @api.model
-    def get_data(self, period="next_quarter", team_id=False, user_id=False):
-        if period not in PERIODS:
-            period = "next_quarter"
+    def get_data(self, period=terms.DEFAULT_PERIOD, team_id=False, user_id=False):
+        """Everything the dashboard shows, the periods it offers included."""
+        if period not in terms.PERIODS:
+            period = terms.DEFAULT_PERIOD
         kind, start, end = self._period_bounds(period)
         slice_domain = []
         if team_id:
@@ -57,7 +49,8 @@ class CrmFunnelDashboard(models.AbstractModel):
         company = self.env.company
         return {
             "period": period,
-            "period_label": self._period_label(kind, start),
+            "periods": terms.period_choices(self.env),
+            "period_label": terms.period_name(kind, start),
             "date_from": fields.Date.to_string(start),
             "date_to": fields.Date.to_string(end),
             "currency": {
@@ -76,16 +69,9 @@ class CrmFunnelDashboard(models.AbstractModel):
             "filters": {"team_id": team_id, "user_id": user_id},
         }
 
-    def _period_label(self, kind, start):
-        if kind == "month":
-            return start.strftime("%Y-%m")
-        if kind == "quarter":
-            return f"{start.year} Q{(start.month - 1) // 3 + 1}"
-        return str(start.year)
-
     def _funnel(self, domain):
         """Open opportunities per funnel stage: count, amount, weighted."""
-        stages = self.env["crm.stage"].search([("is_won", "=", False)])
+        stages = self.env["crm.stage"].search(terms.FUNNEL_STAGE_DOMAIN)
         groups = {
             stage: sums
             for stage, *sums in self.env["crm.funnel.summary"]._read_group(
@@ -191,7 +177,7 @@ class CrmFunnelDashboard(models.AbstractModel):
             )
         }
         rows = []
-        for stage in self.env["crm.stage"].search([("is_won", "=", False)]):
+        for stage in self.env["crm.stage"].search(terms.FUNNEL_STAGE_DOMAIN):
             entered, moved_on, moved_back, lost, days_sum, days_count = groups.get(
                 stage, (0, 0, 0, 0, 0.0, 0)
             )

@@ -1,7 +1,9 @@
 from datetime import timedelta
 
+from odoo import fields
 from odoo.tests import tagged
 
+from .. import funnel_terms as terms
 from .common import FunnelCase
 
 
@@ -45,11 +47,11 @@ class TestFunnelDashboard(FunnelCase):
             ]
         )
 
-    def _data(self, user=None, **filters):
+    def _data(self, user=None, period="next_quarter", **filters):
         Dashboard = self.env["crm.funnel.dashboard"]
         if user:
             Dashboard = Dashboard.with_user(user)
-        return Dashboard.get_data("next_quarter", **filters)
+        return Dashboard.get_data(period, **filters)
 
     def test_company_view_matches_a_hand_computation(self):
         data = self._data(user=self.manager)
@@ -107,3 +109,13 @@ class TestFunnelDashboard(FunnelCase):
         self.assertEqual(stuck["count"], 1)
         self.assertEqual([lead["name"] for lead in stuck["leads"]], ["B"])
         self.assertEqual(stuck["leads"][0]["days"], 9)
+
+    def test_periods_come_from_the_server(self):
+        """The dashboard offers the server's periods, and each reads its bounds."""
+        data = self._data(self.manager)
+        self.assertEqual([key for key, _label in data["periods"]], list(terms.PERIODS))
+        self.assertEqual(data["period"], terms.DEFAULT_PERIOD)
+        month = self._data(self.manager, period="this_month")
+        today = fields.Date.context_today(self.env.user)
+        self.assertEqual(month["date_from"], str(today.replace(day=1)))
+        self.assertEqual(month["period_label"], today.strftime("%Y-%m"))
