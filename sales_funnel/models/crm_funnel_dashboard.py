@@ -114,31 +114,26 @@ class CrmFunnelDashboard(models.AbstractModel):
 
     def _stuck(self, team_id, user_id):
         """How many opportunities are stuck (counted up to STUCK_CAP) and the ten
-        that waited longest: two index walks, whatever the size of the table."""
+        that waited longest: two index walks, whatever the size of the table.
+        Only opportunities the user may read count (every record rule of
+        crm.lead applies, a company's own included)."""
         Lead = self.env["crm.lead"]
-        where = [
-            SQL(
-                "(lead.company_id IS NULL OR lead.company_id IN %s)",
-                tuple(self.env.companies.ids),
-            )
-        ]
+        domain = []
         if team_id:
-            where.append(SQL("lead.team_id = %s", team_id))
+            domain.append(("team_id", "=", team_id))
         if user_id:
-            where.append(SQL("lead.user_id = %s", user_id))
-        if not self.env.user.has_group("sales_team.group_sale_salesman_all_leads"):
-            # The record rule of "own documents only", in SQL.
-            where.append(
-                SQL("(lead.user_id = %s OR lead.user_id IS NULL)", self.env.uid)
-            )
-        stuck = Lead._stuck_sql(SQL(" AND ").join(where))
+            domain.append(("user_id", "=", user_id))
+        stuck = Lead._stuck_query(domain)
         [(count,)] = self.env.execute_query(
-            SQL("SELECT count(*) FROM (%s LIMIT %s) stuck", stuck, STUCK_CAP + 1)
+            SQL(
+                "SELECT count(*) FROM (%s LIMIT %s) stuck",
+                stuck.select(),
+                STUCK_CAP + 1,
+            )
         )
-        oldest = self.env.execute_query(
-            SQL("%s ORDER BY lead.date_last_stage_update LIMIT 10", stuck)
-        )
-        leads = Lead.browse([row[0] for row in oldest])
+        stuck.order = SQL("%s", SQL.identifier(stuck.table, "date_last_stage_update"))
+        stuck.limit = 10
+        leads = Lead.browse([row[0] for row in self.env.execute_query(stuck.select())])
         return {
             "count": min(count, STUCK_CAP),
             "more": count > STUCK_CAP,

@@ -119,3 +119,37 @@ class TestFunnelDashboard(FunnelCase):
         today = fields.Date.context_today(self.env.user)
         self.assertEqual(month["date_from"], str(today.replace(day=1)))
         self.assertEqual(month["period_label"], today.strftime("%Y-%m"))
+
+    def test_stuck_list_follows_a_company_record_rule(self):
+        """A company's own record rule on crm.lead (here: everyone sees only the
+        opportunities of the sales teams they belong to) applies to the stuck
+        list as it does to the opportunities it opens."""
+        self.proposal.max_days_in_stage = 5
+        export = self.env["crm.team"].create({"name": "Export"})
+        far = self._new_lead("Export deal", self.salesman, self.proposal, 5000.0)
+        far.team_id = export
+        for lead, days in ((self.b, 9), (far, 8)):
+            self.env.cr.execute(
+                "UPDATE crm_lead SET date_last_stage_update = now() - %s * interval"
+                " '1 day' WHERE id = %s",
+                [days, lead.id],
+            )
+        self.env["crm.lead"].invalidate_model()
+        self.assertEqual(
+            [lead["name"] for lead in self._data(self.salesman)["stuck"]["leads"]],
+            ["B", "Export deal"],
+        )
+        self.env["ir.rule"].create(
+            {
+                "name": "Opportunities of one's own sales teams",
+                "model_id": self.env["ir.model"]._get_id("crm.lead"),
+                "domain_force": "['|', ('team_id', '=', False),"
+                " ('team_id.member_ids', 'in', [user.id])]",
+            }
+        )
+        stuck = self._data(self.salesman)["stuck"]
+        self.assertEqual(stuck["count"], 1)
+        self.assertEqual([lead["name"] for lead in stuck["leads"]], ["B"])
+        # The list the dashboard opens shows the same.
+        Lead = self.env["crm.lead"].with_user(self.salesman)
+        self.assertEqual(Lead.search([("is_stuck", "=", True)]), self.b)
