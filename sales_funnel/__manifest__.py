@@ -56,6 +56,7 @@
             "sales_funnel/static/tests/tours/*.js",
         ],
     },
+    "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "installable": True,
 }
