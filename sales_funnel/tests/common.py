@@ -9,6 +9,7 @@
   rendering through wkhtmltopdf and read it back with poppler).
 """
 
+import base64
 import re
 import shutil
 import subprocess
@@ -67,8 +68,120 @@ class FunnelCase(TransactionCase):
         )
 
     def _tick_all(self, lead, user=None):
+        """Tick the required criteria of the current stage, as ``user``, with
+        the documents they ask for (see ``_provide_evidence``)."""
+        user = user or self.salesman
         lines = lead.current_criterion_ids.filtered("required")
-        lines.with_user(user or self.salesman).write({"done": True})
+        self._provide_evidence(lines, user)
+        lines.with_user(user).write({"done": True})
+
+    # ------------------------------------------------------------------
+    # The evidence criteria ask for (crm.stage.criterion.evidence_type)
+    # ------------------------------------------------------------------
+
+    def _provide_evidence(self, lines, user=None):
+        """Make, as ``user``, the documents the criteria of ``lines`` ask for:
+        one maker per evidence type (``_make_evidence_<type>``), called once
+        an opportunity with the criteria of that type."""
+        user = user or self.salesman
+        todo = {}
+        for line in lines:
+            kind = line.criterion_id.evidence_type
+            if kind and kind != "none":
+                key = (line.lead_id, kind)
+                todo[key] = todo.get(key, self.env["crm.stage.criterion"])
+                todo[key] |= line.criterion_id
+        for (lead, kind), criteria in todo.items():
+            maker = getattr(self, f"_make_evidence_{kind}", None)
+            if maker:  # the interview report brings its own maker
+                maker(lead.with_user(user), criteria)
+
+    def _customer_contact(self, lead, name, function=None):
+        return self.env["res.partner"].create(
+            {
+                "name": name,
+                "parent_id": lead.partner_id.id,
+                "type": "contact",
+                "function": function,
+            }
+        )
+
+    # The card section → the values that fill it in.
+    _CARD_ROLES = {
+        "decision_maker": ["decision_maker"],
+        "coach": ["coach"],
+        "buyer": ["buyer"],
+        "buying_roles": ["user", "influencer", "decision_maker", "buyer"],
+        "basics": ["user", "influencer", "decision_maker", "buyer"],
+        "complete": ["decision_maker", "coach", "buyer"],
+    }
+
+    def _card_values(self, lead, sections):
+        card = lead.fact_card_ids[:1]
+        present = set(card.role_ids.mapped("role"))
+        roles = []
+        for section in sections:
+            for role in self._CARD_ROLES.get(section, []):
+                if role not in present:
+                    present.add(role)
+                    contact = self._customer_contact(lead, f"{role} of {lead.name}")
+                    roles.append(
+                        Command.create({"role": role, "partner_id": contact.id})
+                    )
+        vals = {"role_ids": roles} if roles else {}
+        if {"organisation", "basics", "complete"} & set(sections):
+            vals["organisation"] = "<p>Plant manager → procurement → director</p>"
+        if {"value_points", "complete"} & set(sections):
+            vals.update(value_point_1="Energy savings", value_point_2="Uptime")
+        if {"budget", "complete"} & set(sections):
+            vals.update(has_budget=True, budget_amount=500000.0)
+        if {"funds", "complete"} & set(sections):
+            vals["funds_source"] = "Group technical-renovation fund"
+        if {"buying_stage", "complete"} & set(sections):
+            vals["buying_stage"] = "evaluation"
+        return card, vals
+
+    def _make_evidence_card_section(self, lead, criteria):
+        card, vals = self._card_values(lead, criteria.mapped("evidence_card_section"))
+        if card:
+            card.write(vals)
+        else:
+            self.env["crm.lead.fact.card"].with_user(lead.env.user).create(
+                {"lead_id": lead.id, **vals}
+            )
+
+    def _make_evidence_problem(self, lead, criteria):
+        lead.env["crm.lead.problem"].create(
+            {
+                "lead_id": lead.id,
+                "name": "Warehouse lighting too dim for night shifts",
+                "impact": "Picking errors",
+            }
+        )
+
+    def _make_evidence_trial(self, lead, criteria):
+        contact = self._customer_contact(lead, f"Signer of {lead.name}")
+        report = lead.env["crm.lead.trial.report"].create(
+            {
+                "lead_id": lead.id,
+                "name": "20 LED high-bay lamps in warehouse 3",
+                "accepted_by_id": contact.id,
+                "acceptance_date": fields.Date.today(),
+                "signed_report": base64.b64encode(b"%PDF-1.4 signed"),
+                "signed_report_name": "trial.pdf",
+            }
+        )
+        report.action_accept()
+
+    def _make_evidence_attachment(self, lead, criteria):
+        lead.env["ir.attachment"].create(
+            {
+                "name": "stamped-contract.pdf",
+                "raw": b"%PDF-1.4 stamped",
+                "res_model": "crm.lead",
+                "res_id": lead.id,
+            }
+        )
 
     @contextmanager
     def _at(self, when):
