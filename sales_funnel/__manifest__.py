@@ -55,6 +55,7 @@
     "demo": [
         "demo/ir_actions_server_demo.xml",
         "demo/sales_funnel_demo.xml",
+        "demo/res_partner_demo.xml",
         "demo/crm_lead_demo.xml",
         "demo/crm_lead_handoff_demo.xml",
         "demo/crm_forecast_demo.xml",

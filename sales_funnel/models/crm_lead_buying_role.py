@@ -26,7 +26,10 @@ class CrmLeadBuyingRole(models.Model):
         ondelete="cascade",
         index=True,
     )
-    lead_id = fields.Many2one(related="card_id.lead_id", store=True, index=True)
+    # Deleting the opportunity deletes its card and the card's roles.
+    lead_id = fields.Many2one(
+        related="card_id.lead_id", store=True, index=True, ondelete="cascade"
+    )
     company_id = fields.Many2one(related="card_id.company_id", store=True)
     sequence = fields.Integer(default=10)
     role = fields.Selection(BUYING_ROLES, required=True)

@@ -66,7 +66,7 @@ class CrmLead(models.Model):
 
     def _evidence_card_section(self, criterion):
         card = self.sudo().fact_card_ids[:1]
-        if card and card._sections().get(criterion.evidence_card_section):
+        if card and card._section_done(criterion.evidence_card_section):
             return card
         return False
 

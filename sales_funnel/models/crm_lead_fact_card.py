@@ -125,11 +125,10 @@ class CrmLeadFactCard(models.Model):
         "funds_source",
     )
     def _compute_completeness(self):
+        total = len(COMPLETENESS_SECTIONS)
         for card in self:
-            done = len(card._missing_sections())
-            card.completeness = round(
-                100 * (len(COMPLETENESS_SECTIONS) - done) / len(COMPLETENESS_SECTIONS)
-            )
+            missing = len(card._missing_sections())
+            card.completeness = round(100 * (total - missing) / total)
 
     @api.depends("completeness")
     @api.depends_context("lang")
@@ -144,31 +143,48 @@ class CrmLeadFactCard(models.Model):
                 labels[name] for name in card._missing_sections()
             )
 
-    def _missing_sections(self):
-        sections = self._sections()
-        return [name for name in COMPLETENESS_SECTIONS if not sections[name]]
-
-    def _sections(self):
-        """{section: filled in} for every section a criterion can ask for."""
+    def _roles_named(self):
+        """The buying roles that have a contact on the card."""
         self.ensure_one()
-        roles = set(self.role_ids.filtered("partner_id").mapped("role"))
-        sections = {
-            "decision_maker": "decision_maker" in roles,
-            "coach": "coach" in roles,
-            "buyer": "buyer" in roles,
-            "organisation": not tools.is_html_empty(self.organisation),
-            "value_points": bool(
+        return set(self.role_ids.filtered("partner_id").mapped("role"))
+
+    def _section_done(self, section):
+        """Whether ``section`` (a value of crm.stage.criterion's
+        evidence_card_section) is filled in; reads only what it needs."""
+        self.ensure_one()
+        if section == "basics":
+            return self._section_done("organisation") and self._section_done(
+                "buying_roles"
+            )
+        if section == "complete":
+            return not self._missing_sections()
+        if section in ("decision_maker", "coach", "buyer"):
+            return section in self._roles_named()
+        if section == "buying_roles":
+            return {"user", "influencer", "decision_maker", "buyer"} <= (
+                self._roles_named()
+            )
+        if section == "organisation":
+            return not tools.is_html_empty(self.organisation)
+        if section == "value_points":
+            return bool(
                 (self.value_point_1 or "").strip() and (self.value_point_2 or "").strip()
-            ),
-            "budget": self.has_budget
-            and self.currency_id.compare_amounts(self.budget_amount, 0) > 0,
-            "funds": bool((self.funds_source or "").strip()),
-            "buying_roles": {"user", "influencer", "decision_maker", "buyer"} <= roles,
-            "buying_stage": bool(self.buying_stage),
-        }
-        sections["basics"] = sections["organisation"] and sections["buying_roles"]
-        sections["complete"] = all(sections[name] for name in COMPLETENESS_SECTIONS)
-        return sections
+            )
+        if section == "budget":
+            return bool(
+                self.has_budget
+                and self.currency_id.compare_amounts(self.budget_amount, 0) > 0
+            )
+        if section == "funds":
+            return bool((self.funds_source or "").strip())
+        if section == "buying_stage":
+            return bool(self.buying_stage)
+        return False
+
+    def _missing_sections(self):
+        return [
+            name for name in COMPLETENESS_SECTIONS if not self._section_done(name)
+        ]
 
     # ------------------------------------------------------------------
     # CRUD: the checklist follows the card

@@ -1,4 +1,4 @@
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import new_test_user, tagged
 from odoo.tests.common import TransactionCase
 
@@ -32,6 +32,24 @@ class TestStageEntryActivity(TransactionCase):
                 "type": "opportunity",
                 "stage_id": cls.verification.id,
                 "user_id": cls.salesman.id,
+            }
+        )
+        # The Basic Facts Card the last criteria of Verification ask for.
+        contacts = cls.env["res.partner"].create(
+            [{"name": f"Entry contact {n}"} for n in range(4)]
+        )
+        cls.env["crm.lead.fact.card"].create(
+            {
+                "lead_id": cls.lead.id,
+                "organisation": "<p>Director approves, procurement buys</p>",
+                "role_ids": [
+                    Command.create({"role": role, "partner_id": contact.id})
+                    for role, contact in zip(
+                        ["user", "influencer", "decision_maker", "buyer"],
+                        contacts,
+                        strict=True,
+                    )
+                ],
             }
         )
         cls.lead.current_criterion_ids.write({"done": True})

@@ -1,5 +1,6 @@
 import shutil
 
+from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -24,6 +25,24 @@ class TestSalesFunnelUi(HttpCase):
                 "user_id": cls.salesman.id,
                 "stage_id": cls.verification.id,
                 "expected_revenue": 120000,
+            }
+        )
+        # The Basic Facts Card is filled in: it ticks the criteria it answers.
+        contacts = cls.env["res.partner"].create(
+            [{"name": f"SF Tour {role}"} for role in range(4)]
+        )
+        cls.env["crm.lead.fact.card"].with_user(cls.salesman).create(
+            {
+                "lead_id": cls.lead.id,
+                "organisation": "<p>Plant manager, procurement, director</p>",
+                "role_ids": [
+                    Command.create({"role": role, "partner_id": contact.id})
+                    for role, contact in zip(
+                        ["user", "influencer", "decision_maker", "buyer"],
+                        contacts,
+                        strict=True,
+                    )
+                ],
             }
         )
 
