@@ -128,6 +128,8 @@ class TestFunnelDashboard(FunnelCase):
         export = self.env["crm.team"].create({"name": "Export"})
         far = self._new_lead("Export deal", self.salesman, self.proposal, 5000.0)
         far.team_id = export
+        # Pending writes first: a team change recomputes the stage and its date.
+        self.env.flush_all()
         for lead, days in ((self.b, 9), (far, 8)):
             self.env.cr.execute(
                 "UPDATE crm_lead SET date_last_stage_update = now() - %s * interval"
