@@ -334,6 +334,7 @@ class CrmLead(models.Model):
         for vals in vals_list:
             company = Company.browse(vals.get("company_id")) or self.env.company
             self._sales_funnel_strip_probability(vals, company)
+        self._check_loss_reports_on_create(vals_list)
         gate_overrides = self._check_gate_on_create(vals_list)
         leads = super().create(vals_list)
         leads._sales_funnel_ensure_checklist()
@@ -373,7 +374,8 @@ class CrmLead(models.Model):
                 vals = dict(vals)
                 self._sales_funnel_strip_probability(vals, follows[:1].company_id)
 
-        if "stage_id" not in vals and "active" not in vals:
+        loss_changed = self._check_loss_reports(vals)
+        if "stage_id" not in vals and "active" not in vals and not loss_changed:
             return super().write(vals)
 
         moved = self.browse()
@@ -401,6 +403,7 @@ class CrmLead(models.Model):
         }
 
         res = super().write(vals)
+        loss_changed._record_loss_reports()
 
         if moved:
             moved._sales_funnel_ensure_checklist()

@@ -296,7 +296,21 @@ class SalesFunnelDemo(models.AbstractModel):
             lead.current_criterion_ids.filtered("required").write({"done": True})
             lead.action_set_won()
         elif outcome == "lost":
-            lead.action_set_lost(lost_reason_id=rng.choice(reasons).id)
+            reason = rng.choice(reasons)
+            # No deal is lost without its loss report (丢失客户报告表).
+            self.env["crm.lead.loss.report"].with_user(user).create(
+                {
+                    "lead_id": lead.id,
+                    "lost_reason_id": reason.id,
+                    "customer_reason": "客户选择了其他方案 The customer chose another "
+                    "solution.",
+                    "analysis": "未找到指导员，决策者未表态 No coach; the decision "
+                    "maker never committed.",
+                    "prevention": "开发阶段尽早找到指导员 Find a coach early in "
+                    "Development.",
+                }
+            )
+            lead.action_set_lost(lost_reason_id=reason.id)
         else:
             # Work in progress: part of the current checklist is done.
             lines = lead.current_criterion_ids

@@ -22,3 +22,4 @@ from . import test_slice_targets
 from . import test_settings_validation
 from . import test_report_pdf
 from . import test_immutable
+from . import test_loss_report
