@@ -82,10 +82,11 @@ class FunnelCase(TransactionCase):
     def _required(self, stage):
         return stage.criterion_ids.filtered("required")
 
-    def _loss_report_vals(self, **vals):
+    @classmethod
+    def _loss_report_vals(cls, **vals):
         """A complete loss report (丢失客户报告表), ``vals`` changing it."""
         return {
-            "lost_reason_id": self.env.ref("sales_funnel.crm_lost_reason_budget").id,
+            "lost_reason_id": cls.env.ref("sales_funnel.crm_lost_reason_budget").id,
             "customer_reason": "The board froze the budget for this year.",
             "analysis": "We never met the decision maker.",
             "prevention": "Meet the decision maker in Development.",
