@@ -18,7 +18,7 @@
         "data/crm_stage_criterion_data.xml",
         "data/ir_cron_data.xml",
         "data/ir_sequence_data.xml",
-        "data/sales_funnel_xlsx_export_data.xml",
+        "data/crm_funnel_xlsx_export_data.xml",
         "data/crm_lost_reason_data.xml",
         "data/mail_activity_type_data.xml",
         "wizards/crm_stage_gate_override_wizard_views.xml",

@@ -8,13 +8,15 @@ from . import crm_lead_stage_history
 from . import crm_stage_gate_override
 from . import product_category
 from . import crm_lead
+from . import crm_lead_gate
+from . import crm_lead_history
 from . import crm_lead_line
 from . import crm_lead_handoff
 from . import crm_lead_handoff_attempt
-from . import sales_funnel_order_endpoint
+from . import crm_lead_handoff_endpoint
 from . import sale_order
 from . import contract_contract
-from . import sales_funnel_xlsx_export
+from . import crm_funnel_xlsx_export
 from . import crm_funnel_dashboard
 from . import sales_funnel_demo
 from . import crm_sales_target

@@ -280,7 +280,7 @@ class SalesFunnelDemo(models.AbstractModel):
             if outcome != "lost" and step == 1 and index % 6 == 4:
                 # A manager lets a strategic deal skip the open criteria.
                 manager = team.user_id
-                lead.with_user(manager)._sales_funnel_override_move(
+                lead.with_user(manager)._move_past_gate(
                     stages[FUNNEL[step + 1]],
                     "Strategic account: the group headquarters already approved "
                     "the budget.",

@@ -149,7 +149,7 @@ class TestGate(FunnelCase):
         # A retired criterion no longer gates.
         self.assertNotIn(
             criterion,
-            self.lead._sales_funnel_missing_criteria(self.development)[self.lead.id],
+            self.lead._missing_criteria(self.development)[self.lead.id],
         )
         criterion.with_user(self.manager).action_unarchive()
         self.assertIn(line, self.lead.current_criterion_ids)
@@ -279,6 +279,23 @@ class TestHistory(FunnelCase):
         last = lead.stage_history_ids.sorted("id")[-1]
         self.assertEqual(last.event, "won")
         self.assertEqual(last.to_stage_id, self.won)
+
+    def test_kanban_drop_follows_one_write_path(self):
+        # A drop into Won: gate, write, history row and hand-off queue come from
+        # the one write of crm_lead.py; a later feature adds a step to it, not
+        # another override of create or write.
+        lead = self._new_lead("Dropped deal", self.salesman, self.closing)
+        self._tick_all(lead)
+        lead.with_user(self.salesman).write({"stage_id": self.won.id})
+        self.assertEqual(lead.stage_history_ids.sorted("id")[-1].event, "won")
+        self.assertTrue(lead.handoff_queued)
+        overriding = [
+            cls.__module__
+            for cls in type(self.env["crm.lead"]).__mro__
+            if cls.__module__.startswith("odoo.addons.sales_funnel.")
+            and {"create", "write"} & vars(cls).keys()
+        ]
+        self.assertEqual(overriding, ["odoo.addons.sales_funnel.models.crm_lead"])
 
     def test_history_is_immutable(self):
         row = self.lead.stage_history_ids
@@ -479,7 +496,7 @@ class TestMultiCompany(FunnelCase):
                 "company_id": self.company.id,
             }
         )
-        self.lead._sales_funnel_override_move(self.development, "Group decision")
+        self.lead._move_past_gate(self.development, "Group decision")
         for model in (
             "crm.lead.criterion",
             "crm.lead.stage.history",
@@ -525,40 +542,3 @@ class TestTranslations(TransactionCase):
         self.assertEqual(
             criterion.with_context(lang="zh_CN").name, "提交《基本事实卡》"
         )
-
-
-# Stock Odoo 18 spends 23 queries on a stage change; the gate, the checklist
-# and the history may add a few, never one per criterion.
-QUERIES = 30
-
-
-@tagged("post_install", "-at_install")
-class TestPerformance(FunnelCase):
-    def _move_queries(self):
-        """Queries of one gated stage change with history, caches warm."""
-        counts = []
-        for name in ("Warm", "Measured"):
-            lead = self._new_lead(name, self.salesman)
-            self._tick_all(lead)
-            self.env.flush_all()
-            self.env.invalidate_all()
-            before = self.env.cr.sql_log_count
-            lead.with_user(self.salesman).write({"stage_id": self.development.id})
-            self.env.flush_all()
-            counts.append(self.env.cr.sql_log_count - before)
-            self.assertEqual(lead.stage_id, self.development)
-        return counts[-1]
-
-    def test_stage_change_queries_do_not_grow_with_criteria(self):
-        few = self._move_queries()
-        self.assertLessEqual(few, QUERIES)
-        self.env["crm.stage.criterion"].create(
-            [
-                {"name": f"Extra {i}", "stage_id": self.verification.id}
-                for i in range(20)
-            ]
-        )
-        self.env["crm.stage.criterion"].create(
-            [{"name": f"Next {i}", "stage_id": self.development.id} for i in range(20)]
-        )
-        self.assertEqual(self._move_queries(), few)

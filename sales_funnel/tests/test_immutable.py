@@ -103,7 +103,7 @@ class TestImmutable(HandoffCase):
 
     def test_handoff_attempts_kept_as_a_log(self):
         self._win(self.deal)
-        self.env["crm.lead"]._cron_sales_funnel_handoff()
+        self.env["crm.lead"]._cron_handoff()
         attempt = self.deal.handoff_attempt_ids
         self.assertEqual(attempt.status, "2")
         self._assert_kept(attempt, {"status": "-1", "message_text": "Forged"})
@@ -114,7 +114,7 @@ class TestImmutable(HandoffCase):
         # A deal whose hand-off failed (nothing created) may still be deleted.
         lead = self._new_lead("No lines", self.salesman, self.closing)
         self._win(lead)
-        self.env["crm.lead"]._cron_sales_funnel_handoff()
+        self.env["crm.lead"]._cron_handoff()
         failed = lead.handoff_attempt_ids
         self.assertEqual(failed.status, "-1")
         self._delete_opportunity(lead)
