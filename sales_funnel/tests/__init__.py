@@ -24,3 +24,4 @@ from . import test_settings_validation
 from . import test_report_pdf
 from . import test_immutable
 from . import test_loss_report
+from . import test_loss_report_pdf
