@@ -320,9 +320,12 @@ class TestLostStaysLost(LossReportCase):
         self.assertFalse(
             lead.stage_history_ids.filtered(lambda row: row.event == "restore")
         )
-        for stage in (self.proposal, self.won):
-            with self.assertRaises(UserError):
+        # Neither back nor (criteria ticked, past the gate) forward.
+        self._tick_all(self.lead)
+        for stage in (self.verification, self.proposal):
+            with self.assertRaises(UserError) as refusal:
                 lead.write({"stage_id": stage.id})
+            self.assertIn("Restore it first", str(refusal.exception))
         lead.invalidate_recordset()
         self.assertEqual(lead.stage_id, self.development)
         self.assertTrue(self._is_lost(lead))
