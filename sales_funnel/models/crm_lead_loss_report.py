@@ -3,6 +3,8 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
+
 from .crm_immutable_mixin import _RECORDER, _RECORDER_KEY
 
 # Filled in by the system when the deal is lost or restored, never by hand.
@@ -339,7 +341,7 @@ class CrmLeadLossReport(models.Model):
         lost = self.filtered(
             lambda report: report.date_lost and not report.date_restored
         )
-        if lost and not self.env.context.get("module_uninstall"):
+        if lost and not self.env.context.get(MODULE_UNINSTALL_FLAG):
             raise UserError(
                 self.env._(
                     "“%(opportunity)s” is lost: its loss report cannot be deleted. "
