@@ -137,6 +137,22 @@ class TestLossReportRequired(LossReportCase):
         self.assertEqual(report.activity_ids.date_deadline, date(2031, 4, 1))
         self.assertEqual(len(report.activity_ids), 1)
 
+    def test_lost_wizard_shows_the_report_already_started(self):
+        self.env["crm.lead.loss.report"].with_user(self.salesman).create(
+            {"lead_id": self.lead.id, "customer_reason": "Budget frozen."}
+        )
+        wizard = (
+            self.env["crm.lead.lost"]
+            .with_user(self.salesman)
+            .with_context(default_lead_ids=self.lead.ids)
+            .create({})
+        )
+        self.assertEqual(wizard.customer_reason, "Budget frozen.")
+        wizard.write(self._loss_report_vals(customer_reason="Budget frozen."))
+        wizard.action_lost_reason_apply()
+        self.assertFalse(self.lead.active)
+        self.assertEqual(len(self._reports(self.lead)), 1, "the same report, completed")
+
     def test_action_set_lost_through_rpc_is_refused_without_report(self):
         lead = self.lead.with_user(self.salesman)
         with self.assertRaises(UserError) as refusal:

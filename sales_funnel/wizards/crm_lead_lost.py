@@ -69,9 +69,9 @@ class CrmLeadLost(models.TransientModel):
     def default_get(self, fields_list):
         """One opportunity whose report was started: the wizard shows it."""
         values = super().default_get(fields_list)
-        lead_ids = values.get("lead_ids") and values["lead_ids"][0][2]
-        if lead_ids and len(lead_ids) == 1:
-            report = self.env["crm.lead"].browse(lead_ids).loss_report_id
+        leads = self.new({"lead_ids": values.get("lead_ids") or []}).lead_ids
+        if len(leads) == 1:
+            report = leads._origin.loss_report_id
             if report:
                 for fname in LOSS_REPORT_INPUT_FIELDS:
                     if fname in fields_list and report[fname]:
