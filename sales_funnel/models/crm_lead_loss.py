@@ -37,7 +37,6 @@ class CrmLead(models.Model):
     )
     loss_report_id = fields.Many2one(
         "crm.lead.loss.report",
-        string="Loss Report",
         compute="_compute_loss_report_id",
         help="The loss report of the current (or coming) loss.",
     )

@@ -135,9 +135,7 @@ class CrmLeadLossReport(models.Model):
         readonly=True,
         help="The opportunity was restored: this loss no longer holds.",
     )
-    reviewed_by_id = fields.Many2one(
-        "res.users", string="Reviewed By", readonly=True, tracking=True
-    )
+    reviewed_by_id = fields.Many2one("res.users", readonly=True, tracking=True)
     reviewed_date = fields.Datetime(string="Reviewed On", readonly=True)
     manager_comment = fields.Text(tracking=True)
     state = fields.Selection(
@@ -164,7 +162,7 @@ class CrmLeadLossReport(models.Model):
     ]
 
     def init(self):
-        super().init()
+        res = super().init()
         # One open (not restored) report per opportunity, whatever the channel.
         self.env.cr.execute(
             """
@@ -172,6 +170,7 @@ class CrmLeadLossReport(models.Model):
                 ON crm_lead_loss_report (lead_id) WHERE date_restored IS NULL
             """
         )
+        return res
 
     # ------------------------------------------------------------------
     # Computes
