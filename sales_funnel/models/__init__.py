@@ -22,3 +22,7 @@ from . import crm_sales_target
 from . import crm_forecast_submission
 from . import crm_forecast_snapshot
 from . import crm_stage_win_rate_log
+from . import crm_lost_reason
+from . import res_partner
+from . import crm_lead_loss_report
+from . import crm_lead_loss

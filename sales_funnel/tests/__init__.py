@@ -25,3 +25,5 @@ from . import test_report_pdf
 from . import test_immutable
 from . import test_pipeline_adoption
 from . import test_demo_data
+from . import test_loss_report
+from . import test_loss_report_pdf
