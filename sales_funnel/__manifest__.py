@@ -13,6 +13,7 @@
     "external_dependencies": {"python": ["requests", "xlsxwriter"]},
     "data": [
         "security/sales_funnel_security.xml",
+        "security/crm_lead_interview_security.xml",
         "security/ir.model.access.csv",
         "data/crm_stage_data.xml",
         "data/crm_stage_criterion_data.xml",
@@ -44,6 +45,9 @@
         "report/crm_funnel_stage_report_views.xml",
         "report/crm_funnel_pipeline_report_views.xml",
         "views/sales_funnel_analytics_menus.xml",
+        "views/crm_lead_interview_views.xml",
+        "report/crm_lead_interview_report.xml",
+        "views/crm_lead_interview_menus.xml",
     ],
     "demo": [
         "demo/sales_funnel_demo.xml",

@@ -20,3 +20,10 @@ from . import crm_sales_target
 from . import crm_forecast_submission
 from . import crm_forecast_snapshot
 from . import crm_stage_win_rate_log
+from . import crm_lead_interview_line
+from . import crm_lead_interview
+from . import crm_lead_interview_participant
+from . import crm_lead_interview_result
+from . import crm_lead_interview_step
+from . import crm_lead_interview_issue
+from . import crm_lead_interviews
