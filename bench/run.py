@@ -627,7 +627,7 @@ class StageChange:
         """Inside the savepoint: every required criterion of the stage ticked."""
         cr, env = self.bench.cr, self.bench.admin
         lead = env["crm.lead"].browse(self.lead_id)
-        lead._sales_funnel_ensure_checklist()
+        lead._ensure_checklist()
         env.flush_all()
         if self.extra:
             cr.execute(

@@ -33,15 +33,15 @@ def adopt_default_pipeline(env):
         old.unlink()
     # Probabilities and weighted amounts follow the stage (one UPDATE), before
     # the first history rows record them.
-    synced = env["crm.lead"]._sales_funnel_sync_probabilities()
+    synced = env["crm.lead"]._sync_stage_probabilities()
     leads = env["crm.lead"].with_context(active_test=False).search([])
-    leads.filtered("active")._sales_funnel_ensure_checklist()
+    leads.filtered("active")._ensure_checklist()
     history = env["crm.lead.stage.history"].sudo()
     logged = {lead.id for [lead] in history._read_group([], ["lead_id"])}
     unlogged = leads.filtered(
         lambda lead: lead.active and lead.stage_id and lead.id not in logged
     )
-    rows = unlogged._sales_funnel_log_events(
+    rows = unlogged._log_stage_events(
         [(lead, "create", env["crm.stage"], None) for lead in unlogged]
     )
     if rows:

@@ -1,3 +1,4 @@
+from . import crm_immutable_mixin
 from . import res_company
 from . import res_config_settings
 from . import crm_stage
@@ -7,6 +8,8 @@ from . import crm_lead_stage_history
 from . import crm_stage_gate_override
 from . import product_category
 from . import crm_lead
+from . import crm_lead_gate
+from . import crm_lead_history
 from . import crm_lead_line
 from . import crm_lead_handoff
 from . import crm_lead_handoff_attempt

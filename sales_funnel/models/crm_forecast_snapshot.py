@@ -1,12 +1,9 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import SQL, date_utils, float_compare
 
 from .crm_forecast_submission import FORECAST_PERIOD_TYPES, next_period_start
-
-SNAPSHOT_CONTEXT_KEY = "sales_funnel_forecast_snapshot_cron"
 
 LEVELS = [
     ("salesperson", "Salesperson"),
@@ -17,6 +14,7 @@ LEVELS = [
 
 class CrmForecastSnapshot(models.Model):
     _name = "crm.forecast.snapshot"
+    _inherit = ["crm.immutable.mixin"]
     _description = "Sales Forecast Snapshot"
     _order = "date_from desc, company_id, level, id"
     _check_company_auto = True
@@ -94,32 +92,6 @@ class CrmForecastSnapshot(models.Model):
     )
     within_tolerance = fields.Boolean(readonly=True, index=True)
 
-    # ------------------------------------------------------------------
-    # Immutability
-    # ------------------------------------------------------------------
-
-    def _check_cron(self):
-        if not (self.env.su and self.env.context.get(SNAPSHOT_CONTEXT_KEY)):
-            raise UserError(
-                self.env._(
-                    "Forecast snapshots are taken and evaluated by the system; "
-                    "they cannot be created, changed or deleted."
-                )
-            )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self._check_cron()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self._check_cron()
-        return super().write(vals)
-
-    def unlink(self):
-        self._check_cron()
-        return super().unlink()
-
     @api.depends("level", "user_id", "team_id", "company_id", "date_from")
     def _compute_display_name(self):
         for snapshot in self:
@@ -139,7 +111,7 @@ class CrmForecastSnapshot(models.Model):
         """Daily: on each company's snapshot day, freeze the forecasts of next
         month and next quarter; evaluate the snapshots whose period is over."""
         today = fields.Date.context_today(self)
-        snapshots = self.sudo().with_context(**{SNAPSHOT_CONTEXT_KEY: True})
+        snapshots = self.sudo()
         companies = self.env["res.company"].search(
             [("sales_funnel_snapshot_day", "=", today.day)]
         )
@@ -156,7 +128,7 @@ class CrmForecastSnapshot(models.Model):
             vals_list += self._prepare_period_snapshots(
                 company, period_type, date_from, date_to, today
             )
-        return self.create(vals_list)
+        return self._create_record(vals_list)
 
     def _prepare_period_snapshots(self, company, period_type, date_from, date_to, day):
         Submission = self.env["crm.forecast.submission"]
@@ -263,7 +235,7 @@ class CrmForecastSnapshot(models.Model):
                 owner = snapshot.user_id or snapshot.team_id or snapshot.company_id
                 won = actual.get((snapshot.level, owner.id), 0.0)
                 error = self._error_pct(snapshot.forecast_amount, won, company)
-                snapshot.write(
+                snapshot._write_record(
                     {
                         "state": "evaluated",
                         "actual_amount": won,

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL, date_utils
 
 FORECAST_PERIOD_TYPES = [
@@ -17,6 +17,7 @@ def next_period_start(today, period_type):
 
 class CrmForecastSubmission(models.Model):
     _name = "crm.forecast.submission"
+    _inherit = ["crm.immutable.mixin"]
     _description = "Sales Forecast Submission"
     _order = "date_from desc, submit_date desc, id desc"
     _check_company_auto = True
@@ -109,8 +110,9 @@ class CrmForecastSubmission(models.Model):
         required=True,
         readonly=True,
         index=True,
+        copy=False,
     )
-    submit_date = fields.Datetime(string="Submitted On", readonly=True)
+    submit_date = fields.Datetime(string="Submitted On", readonly=True, copy=False)
 
     _sql_constraints = [
         (
@@ -316,22 +318,10 @@ class CrmForecastSubmission(models.Model):
                     )
                 )
 
-    def _check_draft(self):
-        if any(submission.state != "draft" for submission in self):
-            raise UserError(
-                self.env._(
-                    "A submitted forecast is kept as it was submitted: it can be "
-                    "neither changed nor deleted. Submit a new forecast instead."
-                )
-            )
-
-    def write(self, vals):
-        self._check_draft()
-        return super().write(vals)
-
-    def unlink(self):
-        self._check_draft()
-        return super().unlink()
+    def _is_mutable(self):
+        # A submitted forecast is kept as submitted: submit a new one instead.
+        self.ensure_one()
+        return self.state == "draft"
 
     @api.depends("level", "user_id", "team_id", "company_id", "date_from")
     def _compute_display_name(self):
@@ -354,7 +344,7 @@ class CrmForecastSubmission(models.Model):
     def action_submit(self):
         """Submit drafts. The system forecast is refreshed at submission; an
         amount left at the former system figure follows the fresh one."""
-        self._check_draft()
+        self._check_mutable()
         for submission in self:
             fresh = self._weighted_forecast(
                 submission.company_id,

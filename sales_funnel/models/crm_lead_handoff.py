@@ -267,7 +267,7 @@ class CrmLead(models.Model):
             self.env, operator, value, "handoff_message_code", "handoff_message_text"
         )
 
-    def _handoff_message_vals(self, code, params=None):
+    def _prepare_handoff_message_vals(self, code, params=None):
         """Values recording the message ``code``; the text in the current language."""
         params = params or {}
         return {
@@ -276,7 +276,7 @@ class CrmLead(models.Model):
             "handoff_message_text": render_handoff_message(self.env, code, params),
         }
 
-    def _handoff_team_lang(self):
+    def _company_lang(self):
         """The language of what the hand-off writes for several readers at once.
 
         Chatter posts (and the job's record) are read by the salesperson, the
@@ -299,30 +299,28 @@ class CrmLead(models.Model):
             lead.handoff_contract_id = lead_sudo.handoff_contract_ids[:1].id
 
     # ------------------------------------------------------------------
-    # Queueing: winning a deal (by any path) queues its hand-off
+    # Step 6 of create and write (crm_lead.py): the hand-off queue
     # ------------------------------------------------------------------
 
-    def _sales_funnel_is_won(self):
+    def _is_won(self):
         return self.active and self.stage_id.is_won
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        leads = super().create(vals_list)
-        leads.filtered(lambda lead: lead._sales_funnel_is_won())._handoff_queue()
-        return leads
+    def _update_handoff_queue(self, before=None):
+        """Queue the hand-off of the deals just won, whatever the path (kanban
+        drop, Won button, import, creation in the won stage); warn on the deals
+        reopened after their hand-off. ``before``: the opportunities before a
+        write ({lead id: StageSnapshot}), None on creation."""
 
-    def write(self, vals):
-        if "stage_id" not in vals and "active" not in vals:
-            return super().write(vals)
-        was_won = {lead.id: lead._sales_funnel_is_won() for lead in self}
-        res = super().write(vals)
-        won = self.filtered(lambda lead: lead._sales_funnel_is_won())
-        (won.filtered(lambda lead: not was_won[lead.id]))._handoff_queue()
-        reopened = (self - won).filtered(lambda lead: was_won[lead.id])
-        reopened.filtered("handoff_order_id")._handoff_warn_reopened()
-        return res
+        def was_won(lead):
+            old = before and before[lead.id]
+            return bool(old and old.active and old.stage.is_won)
 
-    def _handoff_queue(self):
+        won = self.filtered(lambda lead: lead._is_won())
+        won.filtered(lambda lead: not was_won(lead))._queue_handoff()
+        reopened = (self - won).filtered(was_won)
+        reopened.filtered("handoff_order_id")._warn_reopened_after_handoff()
+
+    def _queue_handoff(self):
         pending = self.filtered(
             lambda lead: (
                 lead.type == "opportunity"
@@ -334,9 +332,9 @@ class CrmLead(models.Model):
             pending.write({"handoff_queued": True})
             self.env.ref("sales_funnel.ir_cron_sales_funnel_handoff").sudo()._trigger()
 
-    def _handoff_warn_reopened(self):
+    def _warn_reopened_after_handoff(self):
         for lead in self:
-            post = lead.with_context(lang=lead._handoff_team_lang())
+            post = lead.with_context(lang=lead._company_lang())
             post.message_post(
                 body=post.env._(
                     "This deal was reopened after its hand-off. Its sales order "
@@ -353,7 +351,7 @@ class CrmLead(models.Model):
     # Actions
     # ------------------------------------------------------------------
 
-    def _handoff_check_rights(self):
+    def _check_handoff_rights(self):
         if self.env.su or self.env.user.has_group("sales_funnel.group_sales_secretary"):
             return
         raise AccessError(
@@ -365,11 +363,9 @@ class CrmLead(models.Model):
 
     def action_handoff(self):
         """Transmit now / Retry (form button and bulk action of the hand-off list)."""
-        self._handoff_check_rights()
+        self._check_handoff_rights()
         todo = self.filtered(
-            lambda lead: (
-                lead._sales_funnel_is_won() and lead.handoff_status in HANDOFF_RETRYABLE
-            )
+            lambda lead: lead._is_won() and lead.handoff_status in HANDOFF_RETRYABLE
         )
         if not todo:
             raise UserError(
@@ -378,7 +374,7 @@ class CrmLead(models.Model):
                     "transmitted yet, or whose transmission failed, can be sent."
                 )
             )
-        outcomes = [lead._handoff_run() for lead in todo]
+        outcomes = [lead._run_handoff() for lead in todo]
         failed = todo.filtered(lambda lead: lead.handoff_status == "-1")
         busy = outcomes.count(False)
         done = len(todo) - len(failed) - busy
@@ -419,17 +415,17 @@ class CrmLead(models.Model):
         return self.handoff_contract_id._get_formview_action()
 
     @api.model
-    def _cron_sales_funnel_handoff(self, limit=100):
+    def _cron_handoff(self, limit=100):
         for lead in self.search([("handoff_queued", "=", True)], limit=limit):
             # The job has no reader: it records its text in the company's
             # language; every reader sees the message in their own.
-            lead.with_context(lang=lead._handoff_team_lang())._handoff_run()
+            lead.with_context(lang=lead._company_lang())._run_handoff()
 
     # ------------------------------------------------------------------
     # The attempt
     # ------------------------------------------------------------------
 
-    def _handoff_lock(self):
+    def _lock_for_handoff(self):
         """Lock the opportunity for this attempt; False if someone else has it."""
         try:
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
@@ -443,23 +439,22 @@ class CrmLead(models.Model):
             return False
         return True
 
-    def _handoff_run(self):
+    def _run_handoff(self):
         """One logged attempt. Returns False when another attempt holds the deal."""
         self.ensure_one()
-        if not self._handoff_lock():
+        if not self._lock_for_handoff():
             return False
         self.invalidate_recordset()
-        if not (
-            self._sales_funnel_is_won() and self.handoff_status in HANDOFF_RETRYABLE
-        ):
+        if not (self._is_won() and self.handoff_status in HANDOFF_RETRYABLE):
             # Done meanwhile by another attempt, or reopened: nothing to send.
             if self.handoff_queued:
                 self.handoff_queued = False
             return True
         try:
             with self.env.cr.savepoint():
-                self._handoff_transmit()
-                status, code, params = self._handoff_document_status(), "success", {}
+                self._transmit_handoff()
+                status = self._integration_status_from_documents()
+                code, params = HANDOFF_SUCCESS, {}
         except HandoffError as error:
             status, code, params = "-1", error.code, error.params
         except (UserError, ValidationError, AccessError) as error:
@@ -469,12 +464,13 @@ class CrmLead(models.Model):
         except Exception as error:  # noqa: BLE001 - any failure must be recorded
             _logger.exception("Hand-off of opportunity %s failed", self.id)
             status, code, params = "-1", "module_error", {"error": str(error)}
-        self._handoff_record(status, code, params)
+        self._record_handoff_attempt(status, code, params)
         return True
 
-    def _handoff_record(self, status, code, params):
+    def _record_handoff_attempt(self, status, code, params):
+        """Record the outcome on the deal, and as an attempt in its log."""
         now = fields.Datetime.now()
-        message = self._handoff_message_vals(code, params)
+        message = self._prepare_handoff_message_vals(code, params)
         self.write(
             dict(
                 message,
@@ -483,21 +479,26 @@ class CrmLead(models.Model):
                 handoff_last_attempt=now,
             )
         )
-        self.env["crm.lead.handoff.attempt"].sudo().create(
-            {
-                "lead_id": self.id,
-                "date": now,
-                "user_id": self.env.uid,
-                "status": status,
-                "message_code": message["handoff_message_code"],
-                "message_params": message["handoff_message_params"],
-                "message_text": message["handoff_message_text"],
-                "order_id": self.handoff_order_id.id,
-                "contract_id": self.handoff_contract_id.id,
-            }
+        self.env["crm.lead.handoff.attempt"]._create_record(
+            self._prepare_handoff_attempt_vals(status, message, now)
         )
 
-    def _handoff_document_status(self):
+    def _prepare_handoff_attempt_vals(self, status, message, date):
+        """Values of the logged attempt (``message``: its message values)."""
+        self.ensure_one()
+        return {
+            "lead_id": self.id,
+            "date": date,
+            "user_id": self.env.uid,
+            "status": status,
+            "message_code": message["handoff_message_code"],
+            "message_params": message["handoff_message_params"],
+            "message_text": message["handoff_message_text"],
+            "order_id": self.handoff_order_id.id,
+            "contract_id": self.handoff_contract_id.id,
+        }
+
+    def _integration_status_from_documents(self):
         """Integration status as the documents say it."""
         order = self.handoff_order_id
         if not order:
@@ -508,14 +509,14 @@ class CrmLead(models.Model):
             return "2"
         return "1"
 
-    def _handoff_transmit(self):
-        self._handoff_check_data()
+    def _transmit_handoff(self):
+        self._check_handoff_data()
         # The integration acts for the company: the secretary or the job creates
         # documents (orders, contracts) that their own groups may not create.
         lead = self.sudo().with_company(self.company_id)
         order = lead.env["sale.order"].create(lead._prepare_sale_order_vals())
         if lead.company_id.sales_funnel_handoff_confirm_order:
-            order.action_confirm()  # sale.order creates the contract on confirmation
+            order.action_confirm()  # _action_confirm creates the contract
         endpoint = lead.company_id.sales_funnel_order_endpoint_url
         if endpoint:
             answer = lead.env["sales_funnel.order.endpoint"]._post_deal(lead, order)
@@ -526,7 +527,7 @@ class CrmLead(models.Model):
                 # The order system has not numbered the contract yet.
                 lead.handoff_contract_number = False
 
-    def _handoff_check_data(self):
+    def _check_handoff_data(self):
         """Refuse what the order system would refuse, with what to fix."""
         if not self.partner_id:
             raise HandoffError("missing_customer")
@@ -579,7 +580,7 @@ class CrmLead(models.Model):
     # Document values (hooks)
     # ------------------------------------------------------------------
 
-    def _handoff_reference(self):
+    def _deal_reference(self):
         """The deal's reference, also the idempotency key of the order system."""
         return f"OPP{self.id:06d}"
 
@@ -592,7 +593,7 @@ class CrmLead(models.Model):
             "company_id": self.company_id.id,
             "opportunity_id": self.id,
             "sales_funnel_handoff_lead_id": self.id,
-            "origin": f"{self._handoff_reference()} {self.name}",
+            "origin": f"{self._deal_reference()} {self.name}",
             "campaign_id": self.campaign_id.id,
             "medium_id": self.medium_id.id,
             "source_id": self.source_id.id,
@@ -607,7 +608,7 @@ class CrmLead(models.Model):
         self.ensure_one()
         lines = self.line_ids.filtered(lambda line: line.line_type == "recurring")
         return {
-            "name": f"{self._handoff_reference()} {self.name}",
+            "name": f"{self._deal_reference()} {self.name}",
             "code": self.env["ir.sequence"].next_by_code("sales_funnel.contract"),
             "partner_id": self.partner_id.id,
             "user_id": self.user_id.id,
@@ -622,7 +623,7 @@ class CrmLead(models.Model):
             ],
         }
 
-    def _handoff_create_contract(self, order):
+    def _create_handoff_contract(self, order):
         """Contract of the recurring lines, numbered; none needed without them."""
         self.ensure_one()
         if self.handoff_contract_id:
@@ -636,7 +637,7 @@ class CrmLead(models.Model):
             self._prepare_contract_vals(order)
         )
         self.handoff_contract_number = contract.code
-        post = self.with_context(lang=self._handoff_team_lang())
+        post = self.with_context(lang=self._company_lang())
         post.message_post(
             body=Markup("%s")
             % post.env._(

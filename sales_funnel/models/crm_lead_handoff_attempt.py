@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 from .crm_lead_handoff import (
     HANDOFF_STATUSES,
@@ -10,6 +9,7 @@ from .crm_lead_handoff import (
 
 class CrmLeadHandoffAttempt(models.Model):
     _name = "crm.lead.handoff.attempt"
+    _inherit = ["crm.immutable.mixin"]
     _description = "Hand-off Attempt"
     _order = "date desc, id desc"
 
@@ -52,17 +52,4 @@ class CrmLeadHandoffAttempt(models.Model):
     def _search_message(self, operator, value):
         return search_handoff_message(
             self.env, operator, value, "message_code", "message_text"
-        )
-
-    def write(self, vals):
-        if self:
-            raise UserError(
-                self.env._("Hand-off attempts are a log: they cannot be changed.")
-            )
-        return super().write(vals)
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_never(self):
-        raise UserError(
-            self.env._("Hand-off attempts are a log: they cannot be deleted.")
         )

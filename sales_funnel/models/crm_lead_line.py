@@ -111,17 +111,17 @@ class CrmLeadLine(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         lines = super().create(vals_list)
-        lines.lead_id._sales_funnel_revenue_from_lines()
+        lines.lead_id._update_revenue_from_lines()
         return lines
 
     def write(self, vals):
         leads = self.lead_id
         res = super().write(vals)
-        (leads | self.lead_id)._sales_funnel_revenue_from_lines()
+        (leads | self.lead_id)._update_revenue_from_lines()
         return res
 
     def unlink(self):
         leads = self.lead_id
         res = super().unlink()
-        leads.exists()._sales_funnel_revenue_from_lines()
+        leads.exists()._update_revenue_from_lines()
         return res

@@ -1,8 +1,4 @@
-from odoo import api, fields, models, tools
-from odoo.exceptions import UserError
-
-# Only server code holding this object (never an RPC payload) may write history.
-HISTORY_WRITER = object()
+from odoo import fields, models, tools
 
 
 class CrmLeadStageHistory(models.Model):
@@ -14,6 +10,7 @@ class CrmLeadStageHistory(models.Model):
     """
 
     _name = "crm.lead.stage.history"
+    _inherit = ["crm.immutable.mixin"]
     _description = "Opportunity Stage History"
     _order = "date desc, id desc"
     _rec_name = "lead_id"
@@ -83,28 +80,3 @@ class CrmLeadStageHistory(models.Model):
                 self._table,
                 columns,
             )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        if self.env.context.get("sales_funnel_history_writer") is not HISTORY_WRITER:
-            raise UserError(
-                self.env._("The stage history is written by the system only.")
-            )
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if self.env.context.get("sales_funnel_history_writer") is not HISTORY_WRITER:
-            raise UserError(self.env._("The stage history cannot be changed."))
-        return super().write(vals)
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_never(self):
-        raise UserError(self.env._("The stage history cannot be deleted."))
-
-    @api.model
-    def _log(self, vals_list):
-        return (
-            self.sudo()
-            .with_context(sales_funnel_history_writer=HISTORY_WRITER)
-            .create(vals_list)
-        )

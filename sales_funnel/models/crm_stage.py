@@ -230,5 +230,5 @@ class CrmStage(models.Model):
         ]
         for stage, log in zip(stages, logs, strict=True):
             stage.win_rate = log["new_win_rate"]
-        self.env["crm.stage.win.rate.log"].create(logs)
+        self.env["crm.stage.win.rate.log"]._create_record(logs)
         return True

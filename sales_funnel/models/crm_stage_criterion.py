@@ -80,4 +80,4 @@ class CrmStageCriterion(models.Model):
         stages = self.filtered("active").stage_id
         if stages:
             leads = self.env["crm.lead"].search([("stage_id", "in", stages.ids)])
-            leads._sales_funnel_ensure_checklist()
+            leads._ensure_checklist()

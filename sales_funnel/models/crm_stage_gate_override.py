@@ -1,11 +1,11 @@
-from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo import fields, models
 
 
 class CrmStageGateOverride(models.Model):
     """A sales manager's decision to move an opportunity past unmet criteria."""
 
     _name = "crm.stage.gate.override"
+    _inherit = ["crm.immutable.mixin"]
     _description = "Stage Gate Override"
     _order = "date desc, id desc"
     _rec_name = "lead_id"
@@ -38,10 +38,3 @@ class CrmStageGateOverride(models.Model):
     missing_criteria = fields.Text(
         string="Missing Criteria (as overridden)", readonly=True
     )
-
-    def write(self, vals):  # pylint: disable=method-required-super
-        raise UserError(self.env._("A stage gate override cannot be changed."))
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_never(self):
-        raise UserError(self.env._("A stage gate override cannot be deleted."))

@@ -5,6 +5,7 @@ class CrmStageWinRateLog(models.Model):
     """Every adoption of a historical win rate: who, when, from what to what."""
 
     _name = "crm.stage.win.rate.log"
+    _inherit = ["crm.immutable.mixin"]
     _description = "Stage Win Rate Calibration"
     _order = "date desc, id desc"
     _rec_name = "stage_id"

@@ -149,7 +149,7 @@ class ResCompany(models.Model):
         if back_to_stage:
             # Back from predictive scoring: every probability follows its stage
             # again at once, not only when an opportunity is next edited.
-            self.env["crm.lead"].sudo()._sales_funnel_sync_probabilities()
+            self.env["crm.lead"].sudo()._sync_stage_probabilities()
         return res
 
 

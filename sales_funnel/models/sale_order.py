@@ -24,24 +24,34 @@ class SaleOrder(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if "state" in vals:
-            self.filtered("sales_funnel_handoff_lead_id")._sales_funnel_sync_handoff()
+        # Confirmation is followed in _action_confirm, once the contract exists.
+        if "state" in vals and vals["state"] != "sale":
+            self.filtered("sales_funnel_handoff_lead_id")._sync_handoff_status()
         return res
 
-    def _sales_funnel_sync_handoff(self):
+    def _action_confirm(self):
+        """Confirming a hand-off order creates the deal's contract."""
+        res = super()._action_confirm()
+        orders = self.filtered("sales_funnel_handoff_lead_id")
+        # Whoever confirms the order creates the deal's contract and bookkeeping.
+        for order in orders.sudo():
+            lead = order.sales_funnel_handoff_lead_id.with_company(order.company_id)
+            lead._create_handoff_contract(order)
+        orders._sync_handoff_status()
+        return res
+
+    def _sync_handoff_status(self):
         """Keep the opportunity's integration status in step with its order."""
         # Whoever confirms or cancels the order updates the deal's bookkeeping.
         for order in self.sudo():
             lead = order.sales_funnel_handoff_lead_id.with_company(order.company_id)
-            if order.state == "sale":
-                lead._handoff_create_contract(order)
-            status = lead._handoff_document_status()
+            status = lead._integration_status_from_documents()
             if status == lead.handoff_status:
                 continue
             if status == "3":
-                message = lead._handoff_message_vals(
+                message = lead._prepare_handoff_message_vals(
                     "order_cancelled", {"order": order.name}
                 )
             else:
-                message = lead._handoff_message_vals("success")
+                message = lead._prepare_handoff_message_vals("success")
             lead.write(dict(message, handoff_status=status))

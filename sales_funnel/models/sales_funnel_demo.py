@@ -6,8 +6,6 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, api, fields, models
 from odoo.tools import SQL, date_utils
 
-from .crm_forecast_snapshot import SNAPSHOT_CONTEXT_KEY
-
 DEMO_PROJECTS = [
     "Substation retrofit 变电站改造",
     "Smart metering rollout 智能电表",
@@ -193,7 +191,6 @@ class SalesFunnelDemo(models.AbstractModel):
         """Snapshots of the last four months, as the monthly job took them,
         with forecasts around what was then won, then evaluated."""
         Snapshot = self.env["crm.forecast.snapshot"].sudo()
-        Snapshot = Snapshot.with_context(**{SNAPSHOT_CONTEXT_KEY: True})
         company = self.env.company
         month = date_utils.start_of(today, "month")
         vals_list = []
@@ -220,7 +217,7 @@ class SalesFunnelDemo(models.AbstractModel):
                 elif level == "team":
                     vals["team_id"] = owner
                 vals_list.append(vals)
-        Snapshot.create(vals_list)._evaluate_snapshots(today)
+        Snapshot._create_record(vals_list)._evaluate_snapshots(today)
 
     def _handoff_story(self, won):
         """The secretary's list: won deals in every integration status."""
@@ -283,7 +280,7 @@ class SalesFunnelDemo(models.AbstractModel):
             if outcome != "lost" and step == 1 and index % 6 == 4:
                 # A manager lets a strategic deal skip the open criteria.
                 manager = team.user_id
-                lead.with_user(manager)._sales_funnel_override_move(
+                lead.with_user(manager)._move_past_gate(
                     stages[FUNNEL[step + 1]],
                     "Strategic account: the group headquarters already approved "
                     "the budget.",

@@ -22,7 +22,7 @@ class SalesFunnelOrderEndpoint(models.AbstractModel):
     @api.model
     def _deal_document(self, lead, order):
         """The JSON document of a won deal, as the order system receives it."""
-        reference = lead._handoff_reference()
+        reference = lead._deal_reference()
         customer = lead.partner_id.commercial_partner_id
         return {
             "reference": reference,
@@ -66,7 +66,7 @@ class SalesFunnelOrderEndpoint(models.AbstractModel):
     @api.model
     def _idempotency_key(self, lead):
         uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
-        return f"{uuid}/{lead._handoff_reference()}"
+        return f"{uuid}/{lead._deal_reference()}"
 
     @api.model
     def _post_deal(self, lead, order):

@@ -21,5 +21,6 @@ from . import test_gate_on_create
 from . import test_slice_targets
 from . import test_settings_validation
 from . import test_report_pdf
+from . import test_immutable
 from . import test_interview
 from . import test_interview_report_pdf

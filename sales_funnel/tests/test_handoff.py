@@ -38,7 +38,7 @@ class TestHandoff(HandoffCase):
         self.assertTrue(self.deal.handoff_queued)
         self.assertEqual(self.deal.handoff_status, "0")
 
-        self.env["crm.lead"]._cron_sales_funnel_handoff()
+        self.env["crm.lead"]._cron_handoff()
 
         self.assertEqual(self.deal.handoff_status, "2")
         self.assertEqual(self.deal.handoff_message, "success")
@@ -140,7 +140,7 @@ class TestHandoff(HandoffCase):
         with self.assertRaises(UserError):
             self.deal.with_user(self.secretary).action_handoff()
         self.deal.handoff_queued = True  # a stale queue entry
-        self.env["crm.lead"]._cron_sales_funnel_handoff()
+        self.env["crm.lead"]._cron_handoff()
         self.assertEqual(len(self._orders(self.deal)), 1)
         self.assertEqual(len(self._contracts(self.deal)), 1)
         self.assertEqual(len(self.deal.handoff_attempt_ids), 1)
@@ -318,7 +318,7 @@ class TestHandoffMessageLanguage(HandoffCase):
         self.company.partner_id.lang = "zh_CN"
         self.deal.line_ids = [Command.clear()]
         self._win(self.deal)
-        self.env["crm.lead"]._cron_sales_funnel_handoff()
+        self.env["crm.lead"]._cron_handoff()
         self.assertEqual(self.deal.handoff_status, "-1")
         english = self._as(self.secretary, self.deal)
         self.assertIn("Missing lines", english.handoff_message)
@@ -368,7 +368,7 @@ class TestHandoffMessageLanguage(HandoffCase):
             {"name": "上海华东电力设备有限公司", "is_company": True}
         )
         self._win(self.deal)
-        self.env["crm.lead"]._cron_sales_funnel_handoff()
+        self.env["crm.lead"]._cron_handoff()
         self.assertEqual(self.deal.handoff_status, "-1")
         chinese = self._as(self.secretary_zh, self.deal)
         self.assertIn("违反唯一约束", chinese.handoff_message)

@@ -96,7 +96,7 @@ class TestHandoffConcurrency(BaseCase):
         with self._cursor() as cr_job, self._cursor() as cr_user:
             job = self._env(cr_job)["crm.lead"]
             user_lead = self._env(cr_user)["crm.lead"].browse(self.lead_id)
-            job._cron_sales_funnel_handoff()  # holds the deal, not committed yet
+            job._cron_handoff()  # holds the deal, not committed yet
             action = user_lead.action_handoff()
             self.assertIn("someone else", action["params"]["message"])
             cr_user.commit()

@@ -129,7 +129,7 @@ class TestHandoffRemote(HandoffCase):
         self.assertEqual(document["currency"], self.company.currency_id.name)
         self.assertEqual(document["amount_untaxed"], 95000.0)
         self.assertEqual(len(document["lines"]), 3)
-        self.assertEqual(document["reference"], self.deal._handoff_reference())
+        self.assertEqual(document["reference"], self.deal._deal_reference())
         self.assertTrue(
             request["headers"]["Idempotency-Key"].endswith(document["reference"])
         )

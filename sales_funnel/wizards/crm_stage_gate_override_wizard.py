@@ -26,8 +26,8 @@ class CrmStageGateOverrideWizard(models.TransientModel):
         for wizard in self:
             missing = {}
             if wizard.lead_id and wizard.stage_id:
-                missing = wizard.lead_id._sales_funnel_missing_criteria(wizard.stage_id)
-            wizard.missing_criteria = wizard.lead_id._sales_funnel_format_missing(
+                missing = wizard.lead_id._missing_criteria(wizard.stage_id)
+            wizard.missing_criteria = wizard.lead_id._format_missing_criteria(
                 missing.get(wizard.lead_id.id, self.env["crm.stage.criterion"])
             )
 
@@ -41,5 +41,5 @@ class CrmStageGateOverrideWizard(models.TransientModel):
             raise UserError(
                 self.env._("Write the reason for overriding the stage gate.")
             )
-        self.lead_id._sales_funnel_override_move(self.stage_id, self.reason.strip())
+        self.lead_id._move_past_gate(self.stage_id, self.reason.strip())
         return {"type": "ir.actions.act_window_close"}
