@@ -3,11 +3,6 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-# Only server code holding this object may change a submitted report: an RPC,
-# import or UI payload carries JSON, never a Python object.
-_RECORDER = object()
-_RECORDER_KEY = "crm_lead_interview_recorder"
-
 INTERVIEW_STATES = [
     ("draft", "Draft"),
     ("done", "Submitted"),
@@ -21,15 +16,17 @@ class CrmLeadInterview(models.Model):
 
     A draft is the salesperson's to edit; a submitted report is kept as it was
     submitted (it is evidence for the opportunity's exit criteria) until a
-    sales manager reopens it.
+    sales manager reopens it (crm.immutable.mixin, with its lines).
     """
 
     _name = "crm.lead.interview"
     _description = "Customer Interview Report"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "crm.immutable.mixin"]
     _order = "date desc, id desc"
     _rec_name = "objective"
     _check_company_auto = True
+    # What a submitted report still accepts: the chatter's own bookkeeping.
+    _immutable_writable_fields = ("message_main_attachment_id",)
 
     lead_id = fields.Many2one(
         "crm.lead",
@@ -161,43 +158,27 @@ class CrmLeadInterview(models.Model):
         self.participant_ids._check_partner_id()
 
     # ------------------------------------------------------------------
-    # The rule of a submitted report. One place, so that it can become
-    # crm.immutable.mixin's ``_is_mutable`` once that mixin is on main.
+    # The rule of a submitted report (crm.immutable.mixin)
     # ------------------------------------------------------------------
 
-    # Fields a submitted report still accepts (the chatter's own bookkeeping).
-    _immutable_writable_fields = ("message_main_attachment_id",)
-
     def _is_mutable(self):
-        """Whether this report may still be changed or deleted by hand."""
+        """A draft is its salesperson's to change; a submitted report is kept
+        as it was until a sales manager reopens it."""
         self.ensure_one()
         return self.state == "draft"
 
     def _check_mutable(self, fnames=()):
-        if fnames and set(fnames) <= set(self._immutable_writable_fields):
-            return
-        locked = self.filtered(lambda interview: not interview._is_mutable())
-        if locked:
+        try:
+            super()._check_mutable(fnames)
+        except UserError as error:
+            locked = self.filtered(lambda interview: not interview._is_mutable())
             raise UserError(
                 self.env._(
                     "The interview report “%(report)s” is submitted: it is kept "
                     "as it was. A sales manager can reopen it.",
-                    report=locked[0].display_name,
+                    report=locked[:1].display_name,
                 )
-            )
-
-    def _write_record(self, vals):
-        """Change reports on the addon's own code path, submitted or not."""
-        return self.with_context(**{_RECORDER_KEY: _RECORDER}).write(vals)
-
-    # ------------------------------------------------------------------
-    # CRUD
-    # ------------------------------------------------------------------
-
-    def write(self, vals):
-        if self.env.context.get(_RECORDER_KEY) is not _RECORDER:
-            self._check_mutable(vals)
-        return super().write(vals)
+            ) from error
 
     def unlink(self):
         self._check_mutable()

@@ -1,11 +1,14 @@
-from odoo import api, fields, models
+from odoo import fields, models
+from odoo.exceptions import UserError
 
 
 class CrmLeadInterviewLine(models.AbstractModel):
     """What the lines of an interview report share: their report, their order,
-    and its rule (a submitted report's lines are kept as they are)."""
+    and its rule (a submitted report's lines are kept as they are, until a
+    sales manager reopens it)."""
 
     _name = "crm.lead.interview.line"
+    _inherit = ["crm.immutable.mixin"]
     _description = "Customer Interview Report Line"
     _order = "interview_id, sequence, id"
 
@@ -19,19 +22,19 @@ class CrmLeadInterviewLine(models.AbstractModel):
     sequence = fields.Integer(default=10)
     company_id = fields.Many2one(related="interview_id.company_id", store=True)
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        interview_ids = {vals.get("interview_id") for vals in vals_list} - {False, None}
-        self.env["crm.lead.interview"].browse(interview_ids)._check_mutable()
-        return super().create(vals_list)
+    def _is_mutable(self):
+        self.ensure_one()
+        return not self.interview_id or self.interview_id._is_mutable()
+
+    def _check_mutable(self, fnames=()):
+        try:
+            super()._check_mutable(fnames)
+        except UserError:
+            self.interview_id._check_mutable()
+            raise
 
     def write(self, vals):
-        interviews = self.interview_id
         if vals.get("interview_id"):
-            interviews |= interviews.browse(vals["interview_id"])
-        interviews._check_mutable()
+            # Nor moved into a submitted report.
+            self.interview_id.browse(vals["interview_id"])._check_mutable()
         return super().write(vals)
-
-    def unlink(self):
-        self.interview_id._check_mutable()
-        return super().unlink()

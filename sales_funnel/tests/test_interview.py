@@ -201,14 +201,22 @@ class TestInterviewReport(InterviewCase):
             lambda: step.with_user(self.salesman).write(
                 {"date_deadline": date(2032, 1, 1)}
             ),
+            lambda: (
+                self.env["crm.lead.interview.result"]
+                .with_user(self.salesman)
+                .create({"interview_id": interview.id, "name": "Added"})
+            ),
             lambda: mine.unlink(),
-            lambda: mine.action_reopen(),
+            lambda: interview.with_user(self.manager).write({"objective": "Edited"}),
         ):
-            with self.assertRaises(UserError):
+            with self.assertRaisesRegex(UserError, "is submitted.*can reopen it"):
                 change()
+        with self.assertRaisesRegex(UserError, "Only a sales manager can reopen"):
+            mine.action_reopen()
         self.assertEqual(interview.objective, "Confirm the technical requirements")
         self.assertEqual(interview.result_ids.name, "Needs 12 switchgear bays")
         self.assertEqual(step.date_deadline, date(2031, 5, 1))
+        self.assertEqual(step.activity_id.date_deadline, date(2031, 5, 1))
         self.assertEqual(interview.state, "done")
         mine.message_post(body="Good meeting")  # the chatter stays open
 
