@@ -25,7 +25,7 @@ What it creates (appends; run it on a fresh database):
 * a planned activity on about a quarter of the open opportunities (some
   overdue), so that the "stuck" search and the kanban activity progress bar
   have realistic work to do;
-* sales targets and forecast snapshots, only when their tables exist (see
+* monthly sales targets and a year of evaluated forecast snapshots (see
   :func:`generate_targets` and :func:`generate_snapshots`).
 
 Everything is one ``INSERT … SELECT`` per table (``generate_series``), so
@@ -76,7 +76,7 @@ def thresholds(weights, count):
 
 
 def table_columns(cr, table):
-    """{column: (not null without default)} of a table, {} when it is missing."""
+    """{column: (not null without default)} of a table."""
     cr.execute(
         """
         SELECT column_name, is_nullable = 'NO' AND column_default IS NULL
@@ -497,32 +497,19 @@ def insert_activities(env, ctx):
 
 
 # ----------------------------------------------------------------------
-# Hooks: targets and forecast snapshots (models built on other branches)
+# Targets and forecast snapshots
 # ----------------------------------------------------------------------
 
 
-def insert_known_columns(env, table, candidates, select_sql, params):
-    """INSERT the candidate columns that exist in ``table``.
-
-    ``candidates`` maps a column name to the SQL expression (over the rows of
-    ``select_sql``, aliased ``src``) that fills it; the first existing name of a
-    tuple key is used. The other required columns get their ORM default
-    (:func:`insert_select`); one without a default stops the run. Returns None
-    when the table is missing (its module not installed).
-    """
-    columns = table_columns(env.cr, table)
-    if not columns:
-        return None
-    chosen = {}
-    for names, expression in candidates.items():
-        for name in (names,) if isinstance(names, str) else names:
-            if name in columns:
-                chosen[name] = expression
-                break
+def insert_columns(env, table, columns, select_sql, params):
+    """INSERT into ``table`` the ``columns`` (name: SQL expression over the
+    rows of ``select_sql``, aliased ``src``). The other required columns get
+    their ORM default (:func:`insert_select`); one without a default stops
+    the run."""
     return insert_select(
         env,
-        f"INSERT INTO {table} ({', '.join(chosen)}) "  # noqa: S608 (names checked)
-        f"SELECT {', '.join(chosen.values())} FROM ({select_sql}) src",
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (fixed names)
+        f"SELECT {', '.join(columns.values())} FROM ({select_sql}) src",
         params,
     )
 
@@ -551,7 +538,7 @@ def generate_targets(env, ctx):
          WHERE won.user_id IS NOT NULL OR won.team_id IS NOT NULL
     """
     uid, company = ctx["uid"], ctx["company_id"]
-    candidates = {
+    columns = {
         "user_id": "src.user_id",
         "team_id": "src.team_id",
         "company_id": str(company),
@@ -565,7 +552,7 @@ def generate_targets(env, ctx):
         "create_date": "now() at time zone 'UTC'",
         "write_date": "now() at time zone 'UTC'",
     }
-    return insert_known_columns(env, "crm_sales_target", candidates, select_sql, {})
+    return insert_columns(env, "crm_sales_target", columns, select_sql, {})
 
 
 def generate_snapshots(env, ctx):
@@ -600,7 +587,7 @@ def generate_snapshots(env, ctx):
           FROM forecast
     """
     uid, company = ctx["uid"], ctx["company_id"]
-    candidates = {
+    columns = {
         "snapshot_date": "src.snapshot_date",
         "company_id": str(company),
         "level": "'salesperson'",
@@ -622,9 +609,7 @@ def generate_snapshots(env, ctx):
         "create_date": "now() at time zone 'UTC'",
         "write_date": "now() at time zone 'UTC'",
     }
-    return insert_known_columns(
-        env, "crm_forecast_snapshot", candidates, select_sql, {}
-    )
+    return insert_columns(env, "crm_forecast_snapshot", columns, select_sql, {})
 
 
 # ----------------------------------------------------------------------
@@ -694,10 +679,8 @@ def generate(env, n_leads, checklist=True, seed=0.42, commit=True):
     if checklist:
         log("crm_lead_criterion: %d rows", insert_checklists(env, ctx))
     log("mail_activity: %d rows", insert_activities(env, ctx))
-    hooks = (("targets", generate_targets), ("snapshots", generate_snapshots))
-    for name, hook in hooks:
-        rows = hook(env, ctx)
-        log("%s: %s", name, "table missing, skipped" if rows is None else rows)
+    log("targets: %d", generate_targets(env, ctx))
+    log("snapshots: %d", generate_snapshots(env, ctx))
     cr.execute("DROP TABLE bn_plan")
     env.invalidate_all()
     if commit:
@@ -712,8 +695,7 @@ def generate(env, n_leads, checklist=True, seed=0.42, commit=True):
         "crm_sales_target",
         "crm_forecast_snapshot",
     ):
-        if table_columns(cr, table):
-            cr.execute(f"ANALYZE {table}")  # noqa: S608 (fixed names)
+        cr.execute(f"ANALYZE {table}")  # noqa: S608 (fixed names)
     if commit:
         cr.commit()
     log("done in %.0f s", time.time() - started)

@@ -12,13 +12,13 @@ drops it at the end):
     python3 bench/smoke.py --db h_smoke --create --size 2000
 
 It runs :func:`generate.generate` (``--size`` opportunities) and every
-measurement of ``run.py`` once (one warm-up run, one measured run, the same for
-the baseline) in ONE transaction that is rolled back: the database is left as
-it was found (``--keep`` commits the data instead). The exit status is 1 when
-the generator fails, or when a measurement fails or prints ``n/a`` (a
-measurement that no longer runs on main); the figures themselves are not
-judged. Takes about 20 s at 2,000 opportunities on 2 cores (without the
-installation of ``--create``).
+measurement of ``run.py`` (``measurements/``) once (one warm-up run, one
+measured run, the same for the baseline) in ONE transaction that is rolled
+back: the database is left as it was found (``--keep`` commits the data
+instead). The exit status is 1 when the generator fails, or when a measurement
+fails (a measurement that no longer runs on main) or does not run; the figures
+themselves are not judged. Takes about 20 s at 2,000 opportunities on 2 cores
+(without the installation of ``--create``).
 """
 
 import argparse
@@ -102,7 +102,8 @@ def drop_database(args):
 def smoke(args):
     """Generate and measure in one transaction; return the failures."""
     import generate
-    import run
+    import measurements  # noqa: F401 (registers the measurements)
+    from harness import HEADER, MEASUREMENTS, Bench, run_all
 
     from odoo import SUPERUSER_ID, api
     from odoo.modules.registry import Registry
@@ -126,9 +127,9 @@ def smoke(args):
             return [f"generator: {error}"]
         print(f"generated {args.size} opportunities in {time.time() - started:.1f} s")
         started = time.time()
-        bench = run.Bench(cr, "bench_sp_01")
-        print(run.HEADER)
-        results = run.run_all(bench, 1)
+        bench = Bench(cr, "bench_sp_01")
+        print(HEADER)
+        results = run_all(bench, 1)
         print(f"measured in {time.time() - started:.1f} s")
         names = {result.name for result in results}
         failures += [
@@ -136,7 +137,7 @@ def smoke(args):
         ]
         failures += [
             f"{item.name}: did not run"
-            for item in run.MEASUREMENTS
+            for item in MEASUREMENTS
             if item.name not in names
         ]
         if args.keep and not failures:

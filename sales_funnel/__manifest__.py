@@ -19,7 +19,7 @@
         "data/crm_stage_criterion_data.xml",
         "data/ir_cron_data.xml",
         "data/ir_sequence_data.xml",
-        "data/sales_funnel_xlsx_export_data.xml",
+        "data/crm_funnel_xlsx_export_data.xml",
         "wizards/crm_stage_gate_override_wizard_views.xml",
         "views/crm_stage_views.xml",
         "views/crm_stage_criterion_views.xml",

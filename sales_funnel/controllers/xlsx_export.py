@@ -12,7 +12,7 @@ class SalesFunnelXlsxController(http.Controller):
     @http.route("/sales_funnel/xlsx/<int:export_id>", type="http", auth="user")
     def download(self, export_id):
         # Transient records are private to their creator: no one else's export.
-        export = request.env["sales_funnel.xlsx.export"].browse(export_id).exists()
+        export = request.env["crm.funnel.xlsx.export"].browse(export_id).exists()
         if not export:
             raise request.not_found()
         spool = tempfile.TemporaryFile()

@@ -13,10 +13,10 @@ from . import crm_lead_history
 from . import crm_lead_line
 from . import crm_lead_handoff
 from . import crm_lead_handoff_attempt
-from . import sales_funnel_order_endpoint
+from . import crm_lead_handoff_endpoint
 from . import sale_order
 from . import contract_contract
-from . import sales_funnel_xlsx_export
+from . import crm_funnel_xlsx_export
 from . import crm_funnel_dashboard
 from . import sales_funnel_demo
 from . import crm_sales_target

@@ -1,8 +1,7 @@
-from datetime import timedelta
-
 from odoo import api, fields, models
 from odoo.tools import SQL, date_utils, float_compare
 
+from .. import funnel_terms as terms
 from .crm_forecast_submission import FORECAST_PERIOD_TYPES, next_period_start
 
 LEVELS = [
@@ -173,22 +172,20 @@ class CrmForecastSnapshot(models.Model):
     def _owners_with_opportunities(self, company, column):
         """Ids of the salespeople (``user_id``) or teams (``team_id``) with open
         opportunities in the company."""
-        self.env["crm.lead"].flush_model(
-            ["type", "active", "stage_id", "company_id", column]
-        )
-        self.env["crm.stage"].flush_model(["is_won"])
+        self.env["crm.lead"].flush_model([*terms.LEAD_COLUMNS, "company_id", column])
+        self.env["crm.stage"].flush_model(terms.STAGE_COLUMNS)
         rows = self.env.execute_query(
             SQL(
                 """
                 SELECT DISTINCT %(owner)s
                   FROM crm_lead lead
                   JOIN crm_stage stage ON stage.id = lead.stage_id
-                 WHERE lead.type = 'opportunity' AND lead.active
-                   AND stage.is_won IS NOT TRUE
+                 WHERE %(open)s
                    AND lead.company_id = %(company)s
                    AND %(owner)s IS NOT NULL
                 """,
                 owner=SQL.identifier("lead", column),
+                open=terms.open_opportunity("lead", "stage"),
                 company=company.id,
             )
         )
@@ -262,20 +259,12 @@ class CrmForecastSnapshot(models.Model):
 
     def _won_amounts(self, company, date_from, date_to):
         """{(level, owner_id): won amount} of the opportunities won in the
-        period (closing date in [date_from, date_to], UTC), company currency."""
+        period (period date of the deal in [date_from, date_to], UTC), company
+        currency."""
         self.env["crm.lead"].flush_model(
-            [
-                "type",
-                "active",
-                "stage_id",
-                "company_id",
-                "user_id",
-                "team_id",
-                "date_closed",
-                "expected_revenue",
-            ]
+            [*terms.LEAD_COLUMNS, "company_id", "user_id", "team_id"]
         )
-        self.env["crm.stage"].flush_model(["is_won"])
+        self.env["crm.stage"].flush_model(terms.STAGE_COLUMNS)
         rows = self.env.execute_query(
             SQL(
                 """
@@ -283,14 +272,16 @@ class CrmForecastSnapshot(models.Model):
                        lead.user_id, lead.team_id, SUM(lead.expected_revenue)
                   FROM crm_lead lead
                   JOIN crm_stage stage ON stage.id = lead.stage_id
-                 WHERE lead.type = 'opportunity' AND lead.active AND stage.is_won
+                 WHERE %(won)s
                    AND lead.company_id = %(company)s
-                   AND lead.date_closed >= %(start)s AND lead.date_closed < %(stop)s
+                   AND %(date)s BETWEEN %(start)s AND %(stop)s
                  GROUP BY GROUPING SETS ((lead.user_id), (lead.team_id), ())
                 """,
+                won=terms.won_opportunity("lead", "stage"),
+                date=terms.won_deal_date("lead"),
                 company=company.id,
                 start=date_from,
-                stop=date_to + timedelta(days=1),
+                stop=date_to,
             )
         )
         won = {}

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, date_utils
 
+from .. import funnel_terms as terms
+
 FORECAST_PERIOD_TYPES = [
     ("month", "Month"),
     ("quarter", "Quarter"),
@@ -243,33 +245,25 @@ class CrmForecastSubmission(models.Model):
         if not companies:
             return {}
         self.env["crm.lead"].flush_model(
-            [
-                "type",
-                "active",
-                "stage_id",
-                "company_id",
-                "user_id",
-                "team_id",
-                "date_deadline",
-                "expected_revenue",
-            ]
+            [*terms.LEAD_COLUMNS, "company_id", "user_id", "team_id"]
         )
-        self.env["crm.stage"].flush_model(["is_won", "win_rate"])
+        self.env["crm.stage"].flush_model(terms.STAGE_COLUMNS)
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT lead.company_id, %(owner)s,
-                       SUM(lead.expected_revenue * stage.win_rate / 100.0)
+                SELECT lead.company_id, %(owner)s, SUM(%(weighted)s)
                   FROM crm_lead lead
                   JOIN crm_stage stage ON stage.id = lead.stage_id
-                 WHERE lead.type = 'opportunity' AND lead.active
-                   AND stage.is_won IS NOT TRUE
+                 WHERE %(open)s
                    AND lead.company_id IN %(companies)s
-                   AND lead.date_deadline BETWEEN %(date_from)s AND %(date_to)s
+                   AND %(date)s BETWEEN %(date_from)s AND %(date_to)s
                    AND %(owner)s IS NOT NULL
                  GROUP BY lead.company_id, %(owner)s
                 """,
                 owner=owner,
+                weighted=terms.weighted_amount(SQL("lead.expected_revenue")),
+                open=terms.open_opportunity("lead", "stage"),
+                date=terms.open_deal_date("lead"),
                 companies=tuple(companies.ids),
                 date_from=date_from,
                 date_to=date_to,

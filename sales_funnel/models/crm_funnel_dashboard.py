@@ -5,15 +5,9 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, date_utils
 
-STUCK_CAP = 999
+from .. import funnel_terms as terms
 
-PERIODS = {
-    "this_month": ("month", 0),
-    "next_month": ("month", 1),
-    "this_quarter": ("quarter", 0),
-    "next_quarter": ("quarter", 1),
-    "this_year": ("year", 0),
-}
+STUCK_CAP = 999
 
 
 class CrmFunnelDashboard(models.AbstractModel):
@@ -22,16 +16,14 @@ class CrmFunnelDashboard(models.AbstractModel):
 
     @api.model
     def _period_bounds(self, period):
-        kind, offset = PERIODS[period]
-        step = {"month": 1, "quarter": 3, "year": 12}[kind]
-        today = fields.Date.context_today(self)
-        start = date_utils.start_of(today, kind) + relativedelta(months=step * offset)
-        return kind, start, date_utils.end_of(start, kind)
+        """(period type, first day, last day) of a dashboard period, today."""
+        return terms.period_bounds(fields.Date.context_today(self), period)
 
     @api.model
-    def get_data(self, period="next_quarter", team_id=False, user_id=False):
-        if period not in PERIODS:
-            period = "next_quarter"
+    def get_data(self, period=terms.DEFAULT_PERIOD, team_id=False, user_id=False):
+        """Everything the dashboard shows, the periods it offers included."""
+        if period not in terms.PERIODS:
+            period = terms.DEFAULT_PERIOD
         kind, start, end = self._period_bounds(period)
         slice_domain = []
         if team_id:
@@ -57,7 +49,8 @@ class CrmFunnelDashboard(models.AbstractModel):
         company = self.env.company
         return {
             "period": period,
-            "period_label": self._period_label(kind, start),
+            "periods": terms.period_choices(self.env),
+            "period_label": terms.period_name(kind, start),
             "date_from": fields.Date.to_string(start),
             "date_to": fields.Date.to_string(end),
             "currency": {
@@ -76,16 +69,9 @@ class CrmFunnelDashboard(models.AbstractModel):
             "filters": {"team_id": team_id, "user_id": user_id},
         }
 
-    def _period_label(self, kind, start):
-        if kind == "month":
-            return start.strftime("%Y-%m")
-        if kind == "quarter":
-            return f"{start.year} Q{(start.month - 1) // 3 + 1}"
-        return str(start.year)
-
     def _funnel(self, domain):
         """Open opportunities per funnel stage: count, amount, weighted."""
-        stages = self.env["crm.stage"].search([("is_won", "=", False)])
+        stages = self.env["crm.stage"].search(terms.FUNNEL_STAGE_DOMAIN)
         groups = {
             stage: sums
             for stage, *sums in self.env["crm.funnel.summary"]._read_group(
@@ -128,31 +114,26 @@ class CrmFunnelDashboard(models.AbstractModel):
 
     def _stuck(self, team_id, user_id):
         """How many opportunities are stuck (counted up to STUCK_CAP) and the ten
-        that waited longest: two index walks, whatever the size of the table."""
+        that waited longest: two index walks, whatever the size of the table.
+        Only opportunities the user may read count (every record rule of
+        crm.lead applies, a company's own included)."""
         Lead = self.env["crm.lead"]
-        where = [
-            SQL(
-                "(lead.company_id IS NULL OR lead.company_id IN %s)",
-                tuple(self.env.companies.ids),
-            )
-        ]
+        domain = []
         if team_id:
-            where.append(SQL("lead.team_id = %s", team_id))
+            domain.append(("team_id", "=", team_id))
         if user_id:
-            where.append(SQL("lead.user_id = %s", user_id))
-        if not self.env.user.has_group("sales_team.group_sale_salesman_all_leads"):
-            # The record rule of "own documents only", in SQL.
-            where.append(
-                SQL("(lead.user_id = %s OR lead.user_id IS NULL)", self.env.uid)
-            )
-        stuck = Lead._stuck_sql(SQL(" AND ").join(where))
+            domain.append(("user_id", "=", user_id))
+        stuck = Lead._stuck_query(domain)
         [(count,)] = self.env.execute_query(
-            SQL("SELECT count(*) FROM (%s LIMIT %s) stuck", stuck, STUCK_CAP + 1)
+            SQL(
+                "SELECT count(*) FROM (%s LIMIT %s) stuck",
+                stuck.select(),
+                STUCK_CAP + 1,
+            )
         )
-        oldest = self.env.execute_query(
-            SQL("%s ORDER BY lead.date_last_stage_update LIMIT 10", stuck)
-        )
-        leads = Lead.browse([row[0] for row in oldest])
+        stuck.order = SQL("%s", SQL.identifier(stuck.table, "date_last_stage_update"))
+        stuck.limit = 10
+        leads = Lead.browse([row[0] for row in self.env.execute_query(stuck.select())])
         return {
             "count": min(count, STUCK_CAP),
             "more": count > STUCK_CAP,
@@ -191,7 +172,7 @@ class CrmFunnelDashboard(models.AbstractModel):
             )
         }
         rows = []
-        for stage in self.env["crm.stage"].search([("is_won", "=", False)]):
+        for stage in self.env["crm.stage"].search(terms.FUNNEL_STAGE_DOMAIN):
             entered, moved_on, moved_back, lost, days_sum, days_count = groups.get(
                 stage, (0, 0, 0, 0, 0.0, 0)
             )

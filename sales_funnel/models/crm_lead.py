@@ -5,6 +5,8 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL
 
+from .. import funnel_terms as terms
+
 # An opportunity as it was before a write: the steps of ``CrmLead.write``
 # compare it with the opportunity after the write.
 StageSnapshot = namedtuple("StageSnapshot", ["stage", "since", "active"])
@@ -150,9 +152,25 @@ class CrmLead(models.Model):
             since = lead.date_last_stage_update or lead.create_date or now
             lead.days_in_stage = (now - since).total_seconds() / 86400
 
-    def _stuck_sql(self, where=None):
-        """Open opportunities past their stage's maximum days, with no activity
-        that is still due (a planned, not overdue activity means someone is on it)."""
+    @api.model
+    def _stuck_query(self, domain=()):
+        """The Query of the stuck opportunities within ``domain``: open
+        opportunities past their stage's maximum days, with no activity that is
+        still due (a planned, not overdue activity means someone is on it).
+
+        Built on the ORM's search of crm.lead, so that every record rule of the
+        user applies (the "own documents" rule and a company's own rules);
+        use ``sudo()`` for all of them."""
+        query = self._search(
+            expression.AND([terms.FUNNEL_OPPORTUNITY_DOMAIN, list(domain)])
+        )
+        lead = query.table
+        query.add_join(
+            "JOIN",
+            "stage",
+            "crm_stage",
+            SQL("stage.id = %s", SQL.identifier(lead, "stage_id")),
+        )
         self.env["crm.lead"].flush_model(
             ["active", "type", "probability", "stage_id", "date_last_stage_update"]
         )
@@ -160,34 +178,34 @@ class CrmLead(models.Model):
         self.env["mail.activity"].flush_model(["res_model", "res_id", "date_deadline"])
         # Won opportunities are at a probability of 100: the condition on it lets
         # the partial index of init() skip them and the lost ones.
-        return SQL(
-            """
-            SELECT lead.id
-              FROM crm_lead lead
-              JOIN crm_stage stage ON stage.id = lead.stage_id
-             WHERE lead.active AND lead.type = 'opportunity'
-               AND lead.probability < 100
-               AND stage.is_won IS NOT TRUE
-               AND stage.max_days_in_stage > 0
-               AND lead.date_last_stage_update
-                   < %(now)s - make_interval(days => stage.max_days_in_stage)
-               AND NOT EXISTS (
-                   SELECT 1 FROM mail_activity activity
-                    WHERE activity.res_model = 'crm.lead'
-                      AND activity.res_id = lead.id
-                      AND activity.date_deadline >= %(today)s)
-               AND %(where)s
-            """,
-            now=fields.Datetime.now(),
-            today=fields.Date.context_today(self),
-            where=where or SQL("TRUE"),
+        query.add_where(
+            SQL(
+                """
+                %(open)s
+                AND %(probability)s < 100
+                AND stage.max_days_in_stage > 0
+                AND %(since)s < %(now)s - make_interval(days => stage.max_days_in_stage)
+                AND NOT EXISTS (
+                    SELECT 1 FROM mail_activity activity
+                     WHERE activity.res_model = 'crm.lead'
+                       AND activity.res_id = %(id)s
+                       AND activity.date_deadline >= %(today)s)
+                """,
+                open=terms.open_opportunity(lead, "stage"),
+                probability=SQL.identifier(lead, "probability"),
+                since=SQL.identifier(lead, "date_last_stage_update"),
+                id=SQL.identifier(lead, "id"),
+                now=fields.Datetime.now(),
+                today=fields.Date.context_today(self),
+            )
         )
+        return query
 
     def _stuck_lead_ids(self, lead_ids=None):
-        where = None
-        if lead_ids is not None:
-            where = SQL("lead.id IN %s", tuple(lead_ids) or (0,))
-        return {row[0] for row in self.env.execute_query(self._stuck_sql(where))}
+        """Ids of the stuck opportunities (among ``lead_ids``), for everyone."""
+        domain = [] if lead_ids is None else [("id", "in", list(lead_ids))]
+        query = self.sudo()._stuck_query(domain)
+        return {row[0] for row in self.env.execute_query(query.select())}
 
     @api.depends("stage_id", "date_last_stage_update", "activity_ids.date_deadline")
     def _compute_is_stuck(self):

@@ -32,7 +32,7 @@ class CrmLead(models.Model):
         forward = self.filtered(
             lambda lead: (
                 not lead.stage_id
-                or lead.stage_id._sales_funnel_rank() < new_stage._sales_funnel_rank()
+                or lead.stage_id._funnel_rank() < new_stage._funnel_rank()
             )
         )
         if not forward or self._gate_override_from_context():
@@ -79,15 +79,15 @@ class CrmLead(models.Model):
         """Required criteria not ticked on each opportunity, over every stage it
         leaves or skips to reach ``target_stage``: {lead id: criteria}."""
         Criterion = self.env["crm.stage.criterion"]
-        target_rank = target_stage._sales_funnel_rank()
+        target_rank = target_stage._funnel_rank()
         Stage = self.env["crm.stage"]
         stages = Stage.search_fetch([], _prefetched(Stage))
         passed_by_lead = {}
         for lead in self:
-            from_rank = lead.stage_id._sales_funnel_rank() if lead.stage_id else (0, 0)
+            from_rank = lead.stage_id._funnel_rank() if lead.stage_id else (0, 0)
             passed_by_lead[lead.id] = stages.filtered(
                 lambda stage, lead=lead, from_rank=from_rank: (
-                    from_rank <= stage._sales_funnel_rank() < target_rank
+                    from_rank <= stage._funnel_rank() < target_rank
                     and stage.team_id in (lead.team_id, self.env["crm.team"])
                 )
             )
@@ -148,7 +148,7 @@ class CrmLead(models.Model):
 
     def _format_missing_criteria(self, criteria):
         lines = []
-        for stage in criteria.stage_id.sorted(lambda s: s._sales_funnel_rank()):
+        for stage in criteria.stage_id.sorted(lambda s: s._funnel_rank()):
             lines.append(f"{stage.name}:")
             lines.extend(
                 f"  • {criterion.name}"
@@ -263,7 +263,7 @@ class CrmLead(models.Model):
             return pending
         Stage = self.env["crm.stage"]
         stages = Stage.search_fetch([], _prefetched(Stage)).sorted(
-            lambda stage: stage._sales_funnel_rank()
+            lambda stage: stage._funnel_rank()
         )
         if stages.team_id:
             team_ids = self._teams_of_new_leads(vals_list, defaults)
@@ -272,10 +272,10 @@ class CrmLead(models.Model):
         passed = {}
         for target_id, team_id in set(zip(target_ids, team_ids, strict=True)):
             if target_id:
-                rank = Stage.browse(target_id)._sales_funnel_rank()
+                rank = Stage.browse(target_id)._funnel_rank()
                 passed[target_id, team_id] = stages.filtered(
                     lambda stage, rank=rank, team_id=team_id: (
-                        stage._sales_funnel_rank() < rank
+                        stage._funnel_rank() < rank
                         and stage.team_id.id in (team_id, False)
                     )
                 )

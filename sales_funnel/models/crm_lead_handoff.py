@@ -83,7 +83,7 @@ HANDOFF_MESSAGES = {
         "Unexpected error from the order or contract module: %(error)s"
     ),
     "order_cancelled": _lt("Order %(order)s was cancelled."),
-    # The external order system (sales_funnel_order_endpoint.py).
+    # The external order system (crm_lead_handoff_endpoint.py).
     "remote_timeout": _lt(
         "The order system did not answer within %(seconds)s seconds."
     ),
@@ -519,7 +519,7 @@ class CrmLead(models.Model):
             order.action_confirm()  # _action_confirm creates the contract
         endpoint = lead.company_id.sales_funnel_order_endpoint_url
         if endpoint:
-            answer = lead.env["sales_funnel.order.endpoint"]._post_deal(lead, order)
+            answer = lead.env["crm.lead.handoff.endpoint"]._post_deal(lead, order)
             if answer.get("contract_number"):
                 lead.handoff_contract_id.code = answer["contract_number"]
                 lead.handoff_contract_number = answer["contract_number"]

@@ -40,7 +40,7 @@ class CrmLead(models.Model):
             return "won"
         if (
             old_stage
-            and old_stage._sales_funnel_rank() > self.stage_id._sales_funnel_rank()
+            and old_stage._funnel_rank() > self.stage_id._funnel_rank()
         ):
             return "backward"
         return "forward"

@@ -125,7 +125,7 @@ class CrmStage(models.Model):
         # Called from data, before demo data: demo deals must find only the funnel.
         adopt_default_pipeline(self.env)
 
-    def _sales_funnel_rank(self):
+    def _funnel_rank(self):
         """Order key of a stage in the funnel (the kanban order)."""
         self.ensure_one()
         return (self.sequence, self.id)

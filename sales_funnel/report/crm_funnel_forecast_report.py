@@ -1,6 +1,8 @@
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
+from .. import funnel_terms as terms
+
 # Partial indexes of crm_lead that serve the forecast: its rows are the active
 # opportunities, filtered by period, person, team or stage.
 FORECAST_INDEXES = {
@@ -71,7 +73,7 @@ class CrmFunnelForecastReport(models.Model):
     is_closing = fields.Boolean(
         string="In Closing Stage",
         readonly=True,
-        help="The opportunity is in the last stage before Won.",
+        help="The opportunity is in the last stage before Won of its team's pipeline.",
     )
     win_rate = fields.Float(
         string="Stage Win Rate (%)", readonly=True, aggregator="avg"
@@ -105,87 +107,92 @@ class CrmFunnelForecastReport(models.Model):
                 self.env.cr, name, "crm_lead", columns, where=FORECAST_INDEX_WHERE
             )
 
+    # The query, in parts an extension can change (as sale.report's): one
+    # branch of open opportunities, one of won ones.
+
     @property
     def _table_query(self):
+        return self._query()
+
+    def _query(self):
+        return SQL("%s UNION ALL %s", self._branch(won=False), self._branch(won=True))
+
+    def _branch(self, won):
+        return SQL(
+            "SELECT %s FROM %s WHERE %s",
+            self._select(won),
+            self._from(),
+            self._where(won),
+        )
+
+    def _amount(self):
+        """Expected revenue in the current company's currency."""
+        return SQL("lead.expected_revenue * COALESCE(account_currency_table.rate, 1)")
+
+    def _select(self, won):
+        amount = self._amount()
+        zero = SQL("0.0")
+        weighted = zero if won else terms.weighted_amount(amount)
+        if won:
+            tz = self.env.context.get("tz") or self.env.user.tz or "UTC"
+            date = terms.won_deal_date("lead", tz)
+        else:
+            date = terms.open_deal_date("lead")
+        closing = terms.closing_stage(SQL("lead.stage_id"), SQL("lead.team_id"))
+        return SQL(
+            """
+            lead.id AS id,
+            lead.id AS lead_id,
+            %(state)s AS state,
+            %(date)s AS date,
+            lead.stage_id,
+            lead.user_id,
+            lead.team_id,
+            lead.company_id,
+            lead.partner_id,
+            lead.source_id,
+            partner.industry_id,
+            lead.country_id,
+            lead.state_id,
+            %(is_closing)s AS is_closing,
+            stage.win_rate,
+            %(amount)s AS amount,
+            %(weighted)s AS weighted_amount,
+            %(committed)s AS committed_amount,
+            %(won_amount)s AS won_amount,
+            %(forecast)s AS forecast_amount,
+            1 AS opportunity_count
+            """,
+            state="won" if won else "open",
+            date=date,
+            is_closing=SQL("FALSE") if won else closing,
+            amount=amount,
+            weighted=weighted,
+            committed=zero
+            if won
+            else terms.committed_amount(
+                amount, SQL("lead.stage_id"), SQL("lead.team_id")
+            ),
+            won_amount=amount if won else zero,
+            forecast=amount if won else weighted,
+        )
+
+    def _from(self):
         currency_table = self.env["res.currency"]._get_simple_currency_table(
             self.env.companies
         )
-        tz = self.env.context.get("tz") or self.env.user.tz or "UTC"
-        # The last non-won stage (of its team) is the Closing stage.
-        closing = SQL(
+        return SQL(
             """
-            SELECT stage.id
-              FROM crm_stage stage
-             WHERE stage.is_won IS NOT TRUE
-               AND NOT EXISTS (
-                   SELECT 1 FROM crm_stage later
-                    WHERE later.is_won IS NOT TRUE
-                      AND (later.sequence, later.id) > (stage.sequence, stage.id)
-                      AND (later.team_id IS NULL OR later.team_id = stage.team_id))
-            """
+            crm_lead lead
+            JOIN crm_stage stage ON stage.id = lead.stage_id
+            LEFT JOIN res_partner partner ON partner.id = lead.partner_id
+            LEFT JOIN %(currency_table)s
+                   ON account_currency_table.company_id = lead.company_id
+            """,
+            currency_table=currency_table,
         )
 
-        def branch(won):
-            date = (
-                SQL(
-                    "(COALESCE(lead.date_closed, lead.date_last_stage_update)"
-                    " AT TIME ZONE 'UTC' AT TIME ZONE %s)::date",
-                    tz,
-                )
-                if won
-                else SQL("lead.date_deadline")
-            )
-            amount = SQL(
-                "lead.expected_revenue * COALESCE(account_currency_table.rate, 1)"
-            )
-            zero = SQL("0.0")
-            return SQL(
-                """
-                SELECT lead.id AS id,
-                       lead.id AS lead_id,
-                       %(state)s AS state,
-                       %(date)s AS date,
-                       lead.stage_id,
-                       lead.user_id,
-                       lead.team_id,
-                       lead.company_id,
-                       lead.partner_id,
-                       lead.source_id,
-                       partner.industry_id,
-                       lead.country_id,
-                       lead.state_id,
-                       closing.id IS NOT NULL AS is_closing,
-                       stage.win_rate,
-                       %(amount)s AS amount,
-                       %(weighted)s AS weighted_amount,
-                       %(committed)s AS committed_amount,
-                       %(won_amount)s AS won_amount,
-                       %(forecast)s AS forecast_amount,
-                       1 AS opportunity_count
-                  FROM crm_lead lead
-                  JOIN crm_stage stage ON stage.id = lead.stage_id
-                  LEFT JOIN (%(closing)s) closing ON closing.id = lead.stage_id
-                  LEFT JOIN res_partner partner ON partner.id = lead.partner_id
-                  LEFT JOIN %(currency_table)s
-                         ON account_currency_table.company_id = lead.company_id
-                 WHERE lead.active
-                   AND lead.type = 'opportunity'
-                   AND stage.is_won IS %(won)s
-                """,
-                state="won" if won else "open",
-                date=date,
-                amount=amount,
-                weighted=zero if won else SQL("%s * stage.win_rate / 100.0", amount),
-                committed=zero
-                if won
-                else SQL(
-                    "CASE WHEN closing.id IS NOT NULL THEN %s ELSE 0.0 END", amount
-                ),
-                won_amount=amount if won else zero,
-                forecast=amount if won else SQL("%s * stage.win_rate / 100.0", amount),
-                closing=closing,
-                currency_table=currency_table,
-                won=SQL("TRUE") if won else SQL("NOT TRUE"),
-            )
-
-        return SQL("%s UNION ALL %s", branch(False), branch(True))
+    def _where(self, won):
+        if won:
+            return terms.won_opportunity("lead", "stage")
+        return terms.open_opportunity("lead", "stage")

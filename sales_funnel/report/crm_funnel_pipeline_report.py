@@ -5,6 +5,8 @@ import pytz
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .. import funnel_terms as terms
+
 # History events that change the stage (lost and restore keep it).
 STAGE_EVENTS = ("create", "forward", "backward", "won")
 EPOCH = datetime(2000, 1, 1)
@@ -101,16 +103,33 @@ class CrmFunnelPipelineReport(models.Model):
         next_day = datetime.combine(self._as_of_date() + timedelta(days=1), time.min)
         return tz.localize(next_day).astimezone(pytz.utc).replace(tzinfo=None)
 
+    # The query, in parts an extension can change (as sale.report's).
+
     @property
     def _table_query(self):
-        fields_model = self.env["ir.model.fields"]
-        user_field = fields_model._get("crm.lead", "user_id").id
-        amount_field = fields_model._get("crm.lead", "expected_revenue").id
+        return self._query()
 
-        cutoff = self._as_of_cutoff()
+    def _query(self):
+        return SQL(
+            "WITH %s SELECT %s FROM %s WHERE %s",
+            self._with(),
+            self._select(),
+            self._from(),
+            self._where(),
+        )
+
+    def _tracked_fields(self):
+        """Ids of the fields read as of the day: (user_id, expected_revenue)."""
+        fields_model = self.env["ir.model.fields"]
+        return (
+            fields_model._get("crm.lead", "user_id").id,
+            fields_model._get("crm.lead", "expected_revenue").id,
+        )
+
+    def _with(self):
         return SQL(
             """
-            WITH changes AS (
+            changes AS (
                 -- The first tracked change after the cutoff holds the value of
                 -- that day; one pass over the changes, joined by hash below.
                 SELECT DISTINCT ON (message.res_id, tracking.field_id)
@@ -135,44 +154,63 @@ class CrmFunnelPipelineReport(models.Model):
                  WHERE history.date < %(cutoff)s
                  ORDER BY history.lead_id, history.date DESC, history.id DESC
             )
-            SELECT last.lead_id::bigint * 100000000 + %(minute)s AS id,
-                   last.lead_id,
-                   last.to_stage_id AS stage_id,
-                   stage.sequence AS stage_sequence,
-                   CASE WHEN last.event = 'lost' THEN 'lost'
-                        WHEN stage.is_won THEN 'won'
-                        ELSE 'open' END AS state,
-                   last.date_stage,
-                   EXTRACT(EPOCH FROM %(cutoff)s - last.date_stage) / 86400.0
-                       AS days_in_stage,
-                   CASE WHEN owner.lead_id IS NULL THEN lead.user_id
-                        ELSE NULLIF(owner.old_value_integer, 0) END AS user_id,
-                   lead.team_id,
-                   lead.company_id,
-                   lead.partner_id,
-                   lead.date_deadline,
-                   company.currency_id AS company_currency,
-                   COALESCE(revenue.old_value_float, lead.expected_revenue) AS amount,
-                   last.win_rate,
-                   COALESCE(revenue.old_value_float, lead.expected_revenue)
-                       * last.win_rate / 100.0 AS weighted_amount,
-                   1 AS opportunity_count
-              FROM last
-              JOIN crm_lead lead ON lead.id = last.lead_id
-              JOIN crm_stage stage ON stage.id = last.to_stage_id
-              LEFT JOIN res_company company ON company.id = lead.company_id
-              LEFT JOIN changes owner
-                ON owner.lead_id = last.lead_id AND owner.field_id = %(user_field)s
-              LEFT JOIN changes revenue
-                ON revenue.lead_id = last.lead_id
-               AND revenue.field_id = %(amount_field)s
-             WHERE lead.type = 'opportunity'
             """,
             moves=STAGE_EVENTS,
+            cutoff=self._as_of_cutoff(),
+            tracked=self._tracked_fields(),
+        )
+
+    def _select(self):
+        cutoff = self._as_of_cutoff()
+        amount = SQL("COALESCE(revenue.old_value_float, lead.expected_revenue)")
+        return SQL(
+            """
+            last.lead_id::bigint * 100000000 + %(minute)s AS id,
+            last.lead_id,
+            last.to_stage_id AS stage_id,
+            stage.sequence AS stage_sequence,
+            CASE WHEN last.event = 'lost' THEN 'lost'
+                 WHEN %(won)s THEN 'won'
+                 ELSE 'open' END AS state,
+            last.date_stage,
+            EXTRACT(EPOCH FROM %(cutoff)s - last.date_stage) / 86400.0
+                AS days_in_stage,
+            CASE WHEN owner.lead_id IS NULL THEN lead.user_id
+                 ELSE NULLIF(owner.old_value_integer, 0) END AS user_id,
+            lead.team_id,
+            lead.company_id,
+            lead.partner_id,
+            lead.date_deadline,
+            company.currency_id AS company_currency,
+            %(amount)s AS amount,
+            last.win_rate,
+            %(weighted)s AS weighted_amount,
+            1 AS opportunity_count
+            """,
             cutoff=cutoff,
             # Rows of different days must not share ids (nor cached values).
             minute=int((cutoff - EPOCH).total_seconds() // 60),
-            tracked=(user_field, amount_field),
+            won=terms.won_stage("stage"),
+            amount=amount,
+            weighted=terms.weighted_amount(amount, SQL("last.win_rate")),
+        )
+
+    def _from(self):
+        user_field, amount_field = self._tracked_fields()
+        return SQL(
+            """
+            last
+            JOIN crm_lead lead ON lead.id = last.lead_id
+            JOIN crm_stage stage ON stage.id = last.to_stage_id
+            LEFT JOIN res_company company ON company.id = lead.company_id
+            LEFT JOIN changes owner
+              ON owner.lead_id = last.lead_id AND owner.field_id = %(user_field)s
+            LEFT JOIN changes revenue
+              ON revenue.lead_id = last.lead_id AND revenue.field_id = %(amount_field)s
+            """,
             user_field=user_field,
             amount_field=amount_field,
         )
+
+    def _where(self):
+        return SQL("lead.type = 'opportunity'")

@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from .. import funnel_terms as terms
+
 # Events that put an opportunity into a stage (a restore resumes a stay).
 ENTRY_EVENTS = ("create", "forward", "backward")
 
@@ -109,11 +111,25 @@ class CrmFunnelStageReport(models.Model):
             )
         return super()._read_group_select(aggregate_spec, query)
 
+    # The query, in parts an extension can change (as sale.report's).
+
     @property
     def _table_query(self):
+        return self._query()
+
+    def _query(self):
+        return SQL(
+            "WITH %s SELECT %s FROM %s WHERE %s",
+            self._with(),
+            self._select(),
+            self._from(),
+            self._where(),
+        )
+
+    def _with(self):
         return SQL(
             """
-            WITH step AS (
+            step AS (
                 SELECT history.id,
                        history.lead_id,
                        history.event,
@@ -168,47 +184,62 @@ class CrmFunnelStageReport(models.Model):
                        stage.win_rate
                   FROM stay
                   JOIN crm_stage stage
-                    ON stage.id = stay.stage_id AND stage.is_won IS NOT TRUE
+                    ON stage.id = stay.stage_id AND NOT %(won)s
                  WHERE stay.entry_id IS NOT NULL
             )
-            SELECT outcome.entry_id AS id,
-                   outcome.lead_id,
-                   outcome.stage_id,
-                   outcome.date,
-                   lead.user_id,
-                   lead.team_id,
-                   lead.company_id,
-                   outcome.is_funnel_entry,
-                   CASE WHEN outcome.passed THEN 'passed'
-                        WHEN outcome.still_in_stage THEN 'in_stage'
-                        ELSE 'stopped' END AS state,
-                   1 AS entered_count,
-                   outcome.passed::int AS passed_count,
-                   outcome.won::int AS won_count,
-                   CASE WHEN outcome.passed THEN 100.0 ELSE 0.0 END AS pass_rate,
-                   CASE WHEN outcome.won THEN 100.0 ELSE 0.0 END
-                       AS historical_win_rate,
-                   outcome.win_rate,
-                   CASE WHEN NOT outcome.still_in_stage THEN outcome.days END
-                       AS days_in_stage,
-                   CASE WHEN NOT outcome.still_in_stage THEN outcome.days END
-                       AS median_days_in_stage,
-                   CASE WHEN outcome.won THEN
-                       EXTRACT(EPOCH FROM outcome.date_won - outcome.date) / 86400.0
-                   END AS days_to_won,
-                   CASE WHEN outcome.won AND outcome.is_funnel_entry THEN
-                       EXTRACT(EPOCH FROM outcome.date_won - outcome.date_funnel_entry)
-                           / 86400.0
-                   END AS cycle_days
-              FROM outcome
-              JOIN crm_lead lead ON lead.id = outcome.lead_id
-             WHERE lead.type = 'opportunity'
             """,
             # Funnel order of the stages (few): a rank without a join.
             ranked=self.env["crm.stage"].search([], order="sequence, id").ids,
             entries=ENTRY_EVENTS,
             stays=(*ENTRY_EVENTS, "restore"),
+            won=terms.won_stage("stage"),
         )
+
+    def _select(self):
+        return SQL(
+            """
+            outcome.entry_id AS id,
+            outcome.lead_id,
+            outcome.stage_id,
+            outcome.date,
+            lead.user_id,
+            lead.team_id,
+            lead.company_id,
+            outcome.is_funnel_entry,
+            CASE WHEN outcome.passed THEN 'passed'
+                 WHEN outcome.still_in_stage THEN 'in_stage'
+                 ELSE 'stopped' END AS state,
+            1 AS entered_count,
+            outcome.passed::int AS passed_count,
+            outcome.won::int AS won_count,
+            CASE WHEN outcome.passed THEN 100.0 ELSE 0.0 END AS pass_rate,
+            CASE WHEN outcome.won THEN 100.0 ELSE 0.0 END
+                AS historical_win_rate,
+            outcome.win_rate,
+            CASE WHEN NOT outcome.still_in_stage THEN outcome.days END
+                AS days_in_stage,
+            CASE WHEN NOT outcome.still_in_stage THEN outcome.days END
+                AS median_days_in_stage,
+            CASE WHEN outcome.won THEN
+                EXTRACT(EPOCH FROM outcome.date_won - outcome.date) / 86400.0
+            END AS days_to_won,
+            CASE WHEN outcome.won AND outcome.is_funnel_entry THEN
+                EXTRACT(EPOCH FROM outcome.date_won - outcome.date_funnel_entry)
+                    / 86400.0
+            END AS cycle_days
+            """
+        )
+
+    def _from(self):
+        return SQL(
+            """
+            outcome
+            JOIN crm_lead lead ON lead.id = outcome.lead_id
+            """
+        )
+
+    def _where(self):
+        return SQL("lead.type = 'opportunity'")
 
     def _stage_summary(self, domain=None):
         """Stage control parameters per stage, for dashboards and crm.stage.

@@ -10,21 +10,27 @@ opportunities. A job folds the deltas into one row per group now and then.
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .. import funnel_terms as terms
 from .delta_sums import DeltaSums, drop_trigger, statement_trigger, trigger_function
 
 
-# One row of crm_lead counts in the funnel when it is an active opportunity with
-# a stage; open ones by expected closing month, won ones by closing month.
+def _code(sql):
+    """The text of a parameterless SQL object, for the trigger bodies."""
+    assert not sql.params, sql
+    return sql.code
+
+
+# One row of crm_lead counts in the funnel when it is a funnel opportunity with a
+# stage, in the month of its period date (UTC: the sums are kept by the database).
 def _lead_rows(sign, rows, extra=""):
     return f"""
         SELECT l.company_id, l.team_id, l.user_id, l.stage_id,
-               date_trunc('month', CASE WHEN s.is_won THEN l.date_closed
-                                        ELSE l.date_deadline END)::date AS period,
-               COALESCE(s.is_won, false) AS won, {sign} AS cnt,
+               date_trunc('month', {_code(terms.deal_date("l", "s"))})::date AS period,
+               {_code(terms.won_stage("s"))} AS won, {sign} AS cnt,
                {sign} * COALESCE(l.expected_revenue, 0) AS amount
           FROM {rows} l
           JOIN crm_stage s ON s.id = l.stage_id
-         WHERE l.active AND l.type = 'opportunity' {extra}
+         WHERE {_code(terms.funnel_opportunity("l"))} {extra}
     """
 
 
@@ -42,10 +48,12 @@ _CHANGED = """
     WITH changed AS (
         SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
          WHERE (o.company_id, o.team_id, o.user_id, o.stage_id, o.active, o.type,
-                o.date_deadline, o.date_closed, o.expected_revenue)
+                o.date_deadline, o.date_closed, o.date_last_stage_update,
+                o.expected_revenue)
                IS DISTINCT FROM
                (n.company_id, n.team_id, n.user_id, n.stage_id, n.active, n.type,
-                n.date_deadline, n.date_closed, n.expected_revenue)
+                n.date_deadline, n.date_closed, n.date_last_stage_update,
+                n.expected_revenue)
     )
 """
 _IN_CHANGED = "AND l.id IN (SELECT id FROM changed)"
@@ -83,6 +91,7 @@ _TRIGGERS = {
         f"DELETE FROM crm_funnel_delta; {DELTAS.insert(_lead_rows(1, 'crm_lead'))}",
     ),
 }
+_REBUILD = _TRIGGERS["sales_funnel_delta_rebuild"][3]
 _SETUP = DELTAS.create_table() + "".join(
     trigger_function(name, body) + statement_trigger(name, table, event, referencing)
     for name, (table, event, referencing, body) in _TRIGGERS.items()
@@ -121,38 +130,65 @@ class CrmFunnelSummary(models.Model):
     committed_amount = fields.Monetary(
         string="Committed",
         readonly=True,
-        help="Open amount in the Closing stage (the last stage before Won).",
+        help="Open amount in the Closing stage (the last stage before Won of the "
+        "team's pipeline).",
     )
     won_count = fields.Integer(string="Won Opportunities", readonly=True)
     won_amount = fields.Monetary(string="Won", readonly=True)
 
+    # The query, in parts an extension can change (as sale.report's).
+
     @property
     def _table_query(self):
+        return self._query()
+
+    def _query(self):
+        return SQL(
+            "SELECT %s FROM %s GROUP BY %s HAVING %s",
+            self._select(),
+            self._from(),
+            self._group_by(),
+            self._having(),
+        )
+
+    def _select(self):
+        open_amount = SQL("sum(d.amount) FILTER (WHERE NOT d.won)")
         return SQL(
             """
-            SELECT row_number() OVER () AS id,
-                   d.company_id, company.currency_id, d.team_id, d.user_id,
-                   d.stage_id, d.period,
-                   sum(d.cnt) FILTER (WHERE NOT d.won) AS open_count,
-                   sum(d.amount) FILTER (WHERE NOT d.won) AS open_amount,
-                   sum(d.amount) FILTER (WHERE NOT d.won) * stage.win_rate / 100.0
-                       AS weighted_amount,
-                   CASE WHEN stage.id = (
-                            SELECT id FROM crm_stage
-                             WHERE NOT COALESCE(is_won, false)
-                             ORDER BY sequence DESC, id DESC LIMIT 1)
-                        THEN sum(d.amount) FILTER (WHERE NOT d.won) END
-                       AS committed_amount,
-                   sum(d.cnt) FILTER (WHERE d.won) AS won_count,
-                   sum(d.amount) FILTER (WHERE d.won) AS won_amount
-              FROM crm_funnel_delta d
-              JOIN crm_stage stage ON stage.id = d.stage_id
-              LEFT JOIN res_company company ON company.id = d.company_id
-             GROUP BY d.company_id, company.currency_id, d.team_id, d.user_id,
-                      d.stage_id, d.period, stage.id, stage.win_rate
-            HAVING sum(d.cnt) <> 0 OR sum(d.amount) <> 0
+            row_number() OVER () AS id,
+            d.company_id, company.currency_id, d.team_id, d.user_id,
+            d.stage_id, d.period,
+            sum(d.cnt) FILTER (WHERE NOT d.won) AS open_count,
+            %(open_amount)s AS open_amount,
+            %(weighted)s AS weighted_amount,
+            CASE WHEN %(closing)s THEN %(open_amount)s END AS committed_amount,
+            sum(d.cnt) FILTER (WHERE d.won) AS won_count,
+            sum(d.amount) FILTER (WHERE d.won) AS won_amount
+            """,
+            open_amount=open_amount,
+            weighted=terms.weighted_amount(open_amount),
+            closing=terms.closing_stage(SQL("d.stage_id"), SQL("d.team_id")),
+        )
+
+    def _from(self):
+        return SQL(
+            """
+            crm_funnel_delta d
+            JOIN crm_stage stage ON stage.id = d.stage_id
+            LEFT JOIN res_company company ON company.id = d.company_id
             """
         )
+
+    def _group_by(self):
+        return SQL(
+            """
+            d.company_id, company.currency_id, d.team_id, d.user_id,
+            d.stage_id, d.period, stage.id, stage.win_rate
+            """
+        )
+
+    def _having(self):
+        return SQL("sum(d.cnt) <> 0 OR sum(d.amount) <> 0")
 
     def init(self):
         cr = self.env.cr
@@ -185,3 +221,9 @@ class CrmFunnelSummary(models.Model):
 def drop_funnel_summary(env):
     """Uninstall: crm_lead keeps no trigger of ours."""
     env.cr.execute(_DROP)
+
+
+def rebuild_funnel_summary(env):
+    """Sum the deltas again from crm_lead (after a change of the terms)."""
+    env["crm.lead"].flush_model()
+    env.cr.execute(_REBUILD)

@@ -103,19 +103,36 @@ class CrmStageFlow(models.Model):
     days_sum = fields.Float(readonly=True)
     days_count = fields.Integer(readonly=True)
 
+    # The query, in parts an extension can change (as sale.report's).
+
     @property
     def _table_query(self):
+        return self._query()
+
+    def _query(self):
+        return SQL(
+            "SELECT %s FROM %s GROUP BY %s",
+            self._select(),
+            self._from(),
+            self._group_by(),
+        )
+
+    def _select(self):
         return SQL(
             """
-            SELECT row_number() OVER () AS id, company_id, team_id, user_id,
-                   stage_id, period, sum(entered) AS entered,
-                   sum(moved_on) AS moved_on, sum(moved_back) AS moved_back,
-                   sum(lost) AS lost, sum(days_sum) AS days_sum,
-                   sum(days_count) AS days_count
-              FROM crm_stage_flow_delta
-             GROUP BY company_id, team_id, user_id, stage_id, period
+            row_number() OVER () AS id, company_id, team_id, user_id,
+            stage_id, period, sum(entered) AS entered,
+            sum(moved_on) AS moved_on, sum(moved_back) AS moved_back,
+            sum(lost) AS lost, sum(days_sum) AS days_sum,
+            sum(days_count) AS days_count
             """
         )
+
+    def _from(self):
+        return SQL("crm_stage_flow_delta")
+
+    def _group_by(self):
+        return SQL("company_id, team_id, user_id, stage_id, period")
 
     def init(self):
         cr = self.env.cr

@@ -6,6 +6,7 @@ from . import test_handoff
 from . import test_handoff_remote
 from . import test_handoff_concurrency
 from . import test_xlsx_export
+from . import test_migration_rename_models
 from . import test_targets
 from . import test_forecast_submission
 from . import test_forecast_accuracy

@@ -1,7 +1,9 @@
 from datetime import timedelta
 
+from odoo import fields
 from odoo.tests import tagged
 
+from .. import funnel_terms as terms
 from .common import FunnelCase
 
 
@@ -45,11 +47,11 @@ class TestFunnelDashboard(FunnelCase):
             ]
         )
 
-    def _data(self, user=None, **filters):
+    def _data(self, user=None, period="next_quarter", **filters):
         Dashboard = self.env["crm.funnel.dashboard"]
         if user:
             Dashboard = Dashboard.with_user(user)
-        return Dashboard.get_data("next_quarter", **filters)
+        return Dashboard.get_data(period, **filters)
 
     def test_company_view_matches_a_hand_computation(self):
         data = self._data(user=self.manager)
@@ -107,3 +109,47 @@ class TestFunnelDashboard(FunnelCase):
         self.assertEqual(stuck["count"], 1)
         self.assertEqual([lead["name"] for lead in stuck["leads"]], ["B"])
         self.assertEqual(stuck["leads"][0]["days"], 9)
+
+    def test_periods_come_from_the_server(self):
+        """The dashboard offers the server's periods, and each reads its bounds."""
+        data = self._data(self.manager)
+        self.assertEqual([key for key, _label in data["periods"]], list(terms.PERIODS))
+        self.assertEqual(data["period"], terms.DEFAULT_PERIOD)
+        month = self._data(self.manager, period="this_month")
+        today = fields.Date.context_today(self.env.user)
+        self.assertEqual(month["date_from"], str(today.replace(day=1)))
+        self.assertEqual(month["period_label"], today.strftime("%Y-%m"))
+
+    def test_stuck_list_follows_a_company_record_rule(self):
+        """A company's own record rule on crm.lead (here: everyone sees only the
+        opportunities of the sales teams they belong to) applies to the stuck
+        list as it does to the opportunities it opens."""
+        self.proposal.max_days_in_stage = 5
+        export = self.env["crm.team"].create({"name": "Export"})
+        far = self._new_lead("Export deal", self.salesman, self.proposal, 5000.0)
+        far.team_id = export
+        for lead, days in ((self.b, 9), (far, 8)):
+            self.env.cr.execute(
+                "UPDATE crm_lead SET date_last_stage_update = now() - %s * interval"
+                " '1 day' WHERE id = %s",
+                [days, lead.id],
+            )
+        self.env["crm.lead"].invalidate_model()
+        self.assertEqual(
+            [lead["name"] for lead in self._data(self.salesman)["stuck"]["leads"]],
+            ["B", "Export deal"],
+        )
+        self.env["ir.rule"].create(
+            {
+                "name": "Opportunities of one's own sales teams",
+                "model_id": self.env["ir.model"]._get_id("crm.lead"),
+                "domain_force": "['|', ('team_id', '=', False),"
+                " ('team_id.member_ids', 'in', [user.id])]",
+            }
+        )
+        stuck = self._data(self.salesman)["stuck"]
+        self.assertEqual(stuck["count"], 1)
+        self.assertEqual([lead["name"] for lead in stuck["leads"]], ["B"])
+        # The list the dashboard opens shows the same.
+        Lead = self.env["crm.lead"].with_user(self.salesman)
+        self.assertEqual(Lead.search([("is_stuck", "=", True)]), self.b)

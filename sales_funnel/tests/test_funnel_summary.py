@@ -1,6 +1,8 @@
+import importlib.util
 from datetime import date
 
 from odoo.tests import tagged
+from odoo.tools.misc import file_path
 
 from .common import FunnelCase
 
@@ -119,3 +121,28 @@ class TestFunnelSummary(FunnelCase):
             ],
             (3, 165000.0, 50000.0),
         )
+
+    def test_one_cron_per_compaction(self):
+        """The forecast and the stage flow are compacted by a cron each, also in a
+        database upgraded from 18.0.1.0.0 (where one cron did both)."""
+        summary = self.env.ref("sales_funnel.ir_cron_funnel_summary_compact")
+        flow = self.env.ref("sales_funnel.ir_cron_stage_flow_compact")
+        self.assertEqual(
+            [(cron.model_id.model, cron.code) for cron in summary | flow],
+            [
+                ("crm.funnel.summary", "model._cron_compact()"),
+                ("crm.stage.flow", "model._cron_compact()"),
+            ],
+        )
+        # The upgrade turns the former cron of both jobs into the forecast's.
+        summary.code = 'model._cron_compact()\nenv["crm.stage.flow"]._cron_compact()'
+        summary.name = "Sales Funnel: compact the forecast and stage-flow figures"
+        path = file_path(
+            "sales_funnel/migrations/18.0.1.1.0/post-split-compact-cron.py"
+        )
+        spec = importlib.util.spec_from_file_location("split_compact_cron", path)
+        script = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(script)
+        script.migrate(self.env.cr, "18.0.1.0.0")
+        self.assertEqual(summary.code, "model._cron_compact()")
+        self.assertEqual(summary.name, "Sales Funnel: compact the forecast figures")

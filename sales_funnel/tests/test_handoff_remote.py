@@ -86,7 +86,7 @@ class TestHandoffRemote(HandoffCase):
         super().setUp()
         self.server.received.clear()
         backoff = patch.object(
-            type(self.env["sales_funnel.order.endpoint"]), "_backoff", 0.05
+            type(self.env["crm.lead.handoff.endpoint"]), "_backoff", 0.05
         )
         backoff.start()
         self.addCleanup(backoff.stop)

@@ -25,7 +25,7 @@ class TestXlsxExport(FunnelCase):
         cls.others = cls._new_lead("Not mine", cls.salesman2, cls.proposal, 7000.0)
 
     def _export(self, user, records, active_domain=None):
-        Export = self.env["sales_funnel.xlsx.export"].with_user(user)
+        Export = self.env["crm.funnel.xlsx.export"].with_user(user)
         action = Export._action_export(records.with_user(user), active_domain)
         export_id = int(action["url"].rsplit("/", 1)[1])
         return Export.browse(export_id)
@@ -84,7 +84,7 @@ class TestXlsxDownload(HttpCase):
     def test_download_over_http(self):
         self.authenticate("admin", "admin")
         leads = self.env["crm.lead"].search([], limit=5)
-        action = self.env["sales_funnel.xlsx.export"]._action_export(leads)
+        action = self.env["crm.funnel.xlsx.export"]._action_export(leads)
         response = self.url_open(action["url"])
         self.assertEqual(response.status_code, 200)
         self.assertIn("spreadsheetml", response.headers["Content-Type"])

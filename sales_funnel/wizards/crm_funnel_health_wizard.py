@@ -7,6 +7,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from .. import funnel_terms as terms
+
 
 class CrmFunnelHealthWizard(models.TransientModel):
     """Funnel health 健康的销售漏斗 per salesperson and team.
@@ -154,7 +156,7 @@ class CrmFunnelHealthWizard(models.TransientModel):
         Forecast = self.env["crm.funnel.forecast.report"]
         team_domain = [("team_id", "=", self.team_id.id)] if self.team_id else []
         stages = self.env["crm.stage"].search(
-            [("is_won", "=", False)], order="sequence, id"
+            terms.FUNNEL_STAGE_DOMAIN, order="sequence, id"
         )
         # The shape of the whole open funnel.
         open_groups = Forecast._read_group(
@@ -215,7 +217,7 @@ class CrmFunnelHealthWizard(models.TransientModel):
                 stage_count, stage_amount, weighted = by_stage.get(
                     stage.id, (0, 0.0, 0.0)
                 )
-                per_deal = average_deal * stage.win_rate / 100
+                per_deal = terms.weighted_value(average_deal, stage.win_rate)
                 lines.append(
                     {
                         "stage_id": stage.id,
@@ -318,8 +320,3 @@ class CrmFunnelHealthWizard(models.TransientModel):
             "domain": [("wizard_id", "=", self.id)],
             "target": "current",
         }
-
-    @api.model
-    def action_open_dashboard_data(self, values=None):
-        """Health data for a client dashboard (JSON-friendly)."""
-        return self.create(values or {})._health_data()

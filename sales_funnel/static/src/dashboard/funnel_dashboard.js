@@ -11,15 +11,9 @@ export class FunnelDashboard extends Component {
     setup() {
         this.orm = useService("orm");
         this.action = useService("action");
-        this.periods = [
-            ["this_month", _t("This month")],
-            ["next_month", _t("Next month")],
-            ["this_quarter", _t("This quarter")],
-            ["next_quarter", _t("Next quarter")],
-            ["this_year", _t("This year")],
-        ];
         this.state = useState({
-            period: "next_quarter",
+            // The server's default period until the first answer says which.
+            period: false,
             teamId: false,
             userId: false,
             data: null,
@@ -28,11 +22,18 @@ export class FunnelDashboard extends Component {
     }
 
     async load() {
-        this.state.data = await this.orm.call("crm.funnel.dashboard", "get_data", [], {
+        const data = await this.orm.call("crm.funnel.dashboard", "get_data", [], {
             period: this.state.period,
             team_id: this.state.teamId,
             user_id: this.state.userId,
         });
+        this.state.period = data.period;
+        this.state.data = data;
+    }
+
+    /** The periods offered, [[key, label]], as the server defines them. */
+    get periods() {
+        return this.state.data.periods;
     }
 
     async onFilter(key, ev) {

@@ -12,8 +12,8 @@ from .crm_lead_handoff import HandoffError
 _logger = logging.getLogger(__name__)
 
 
-class SalesFunnelOrderEndpoint(models.AbstractModel):
-    _name = "sales_funnel.order.endpoint"
+class CrmLeadHandoffEndpoint(models.AbstractModel):
+    _name = "crm.lead.handoff.endpoint"
     _description = "External Order System"
 
     _attempts = 3

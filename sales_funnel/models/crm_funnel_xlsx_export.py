@@ -14,8 +14,8 @@ NUMERIC = ("integer", "float", "monetary")
 FUNNEL_MEASURES = ("expected_revenue", "prorated_revenue", "weighted_amount", "amount")
 
 
-class SalesFunnelXlsxExport(models.TransientModel):
-    _name = "sales_funnel.xlsx.export"
+class CrmFunnelXlsxExport(models.TransientModel):
+    _name = "crm.funnel.xlsx.export"
     _description = "Excel Export of a Funnel Analysis"
 
     res_model = fields.Char(required=True)

@@ -1,0 +1,108 @@
+"""Forecast: the stock pivot on crm.lead, the per-opportunity Forecast Details
+report and the Funnel Forecast pivot (``crm.funnel.summary``)."""
+
+from harness import measure
+from webclient import OPEN_DOMAIN, pivot_load, report_read_group
+
+from odoo import fields
+
+FORECAST_SQL = """
+    SELECT stage_id, date_trunc('month', date_deadline) AS month, count(*),
+           sum(expected_revenue), sum(prorated_revenue)
+      FROM crm_lead
+     WHERE type = 'opportunity' AND active AND probability < 100
+     GROUP BY 1, 2
+"""
+
+
+def sql_forecast(bench):
+    bench.sql(FORECAST_SQL)
+
+
+PIVOT_MEASURES = ["expected_revenue:sum", "prorated_revenue:sum"]
+
+
+@measure(
+    "forecast pivot stage×month (read_group)",
+    baseline=sql_forecast,
+    baseline_name="SQL full scan",
+)
+def stock_forecast_pivot(bench):
+    bench.admin["crm.lead"].read_group(
+        OPEN_DOMAIN, PIVOT_MEASURES, ["stage_id", "date_deadline:month"], lazy=False
+    )
+
+
+@measure(
+    "forecast pivot full load (4 read_group)",
+    baseline=sql_forecast,
+    baseline_name="SQL full scan",
+)
+def stock_forecast_pivot_full(bench):
+    pivot_load(
+        bench.admin["crm.lead"],
+        OPEN_DOMAIN,
+        PIVOT_MEASURES,
+        ["date_deadline:month"],
+        ["stage_id"],
+    )
+
+
+@measure(
+    "forecast report (crm.funnel.forecast.report)",
+    baseline=sql_forecast,
+    baseline_name="SQL full scan",
+)
+def forecast_report(bench):
+    report_read_group(
+        bench.admin["crm.funnel.forecast.report"], ["stage_id", "date:month"]
+    )
+
+
+@measure(
+    "forecast pivot stage×month (crm.funnel.summary)",
+    baseline=sql_forecast,
+    baseline_name="SQL full scan",
+)
+def summary_pivot(bench):
+    bench.admin["crm.funnel.summary"].read_group(
+        [],
+        ["open_count:sum", "open_amount:sum", "weighted_amount:sum"],
+        ["stage_id", "period:month"],
+        lazy=False,
+    )
+
+
+@measure(
+    "forecast pivot full load (crm.funnel.summary, 4 read_group)",
+    baseline=sql_forecast,
+    baseline_name="SQL full scan",
+)
+def summary_pivot_full(bench):
+    pivot_load(
+        bench.admin["crm.funnel.summary"],
+        [],
+        [
+            "weighted_amount:sum",
+            "open_amount:sum",
+            "committed_amount:sum",
+            "won_amount:sum",
+        ],
+        ["stage_id"],
+        ["period:month"],
+    )
+
+
+@measure(
+    "forecast next quarter by salesperson (crm.funnel.summary, salesperson)",
+    baseline=sql_forecast,
+    baseline_name="SQL full scan",
+)
+def summary_salesperson(bench):
+    start = fields.Date.today().replace(day=1)
+    bench.user["crm.funnel.summary"].read_group(
+        [("period", ">=", start)],
+        ["weighted_amount:sum", "open_amount:sum"],
+        ["stage_id", "period:month"],
+        lazy=False,
+    )

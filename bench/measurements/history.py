@@ -1,0 +1,82 @@
+"""Reports read from the stage history: the stage conversion table (Stage
+Analysis, and the dashboard's trigger-kept stage flow) and the pipeline as it
+stood 90 days ago."""
+
+from harness import measure
+from webclient import report_read_group
+
+CONVERSION_SQL = """
+    WITH ranks(stage_id, rank) AS (SELECT * FROM unnest(%(ids)s::int[],
+                                                        %(ranks)s::int[])),
+    entered AS (
+        SELECT DISTINCT h.lead_id, COALESCE(r.rank, 1000) AS rank
+          FROM crm_lead_stage_history h
+          LEFT JOIN ranks r ON r.stage_id = h.to_stage_id
+         WHERE h.event <> 'lost'
+    ), top AS (
+        SELECT lead_id, max(rank) AS top FROM entered GROUP BY lead_id
+    )
+    SELECT e.rank, count(*) AS in_stage,
+           count(*) FILTER (WHERE t.top > e.rank) AS passed,
+           count(*) FILTER (WHERE t.top = 1000) AS won
+      FROM entered e JOIN top t USING (lead_id)
+     GROUP BY e.rank
+"""
+
+
+def sql_conversion(bench):
+    stages = bench.open_stages
+    bench.sql(
+        CONVERSION_SQL,
+        {"ids": stages.ids, "ranks": list(range(1, len(stages) + 1))},
+    )
+
+
+@measure(
+    "stage conversion table (crm.funnel.stage.report)",
+    baseline=sql_conversion,
+    baseline_name="SQL history scan",
+)
+def stage_report(bench):
+    report_read_group(bench.admin["crm.funnel.stage.report"], ["stage_id"])
+
+
+@measure(
+    "stage conversion table (crm.stage.flow, last 12 months)",
+    baseline=sql_conversion,
+    baseline_name="SQL history scan",
+)
+def stage_flow(bench):
+    bench.admin["crm.funnel.dashboard"]._conversion([])
+
+
+AS_OF_SQL = """
+    SELECT to_stage_id, count(*), sum(expected_revenue), sum(weighted_revenue)
+      FROM (
+        SELECT DISTINCT ON (lead_id) lead_id, event, to_stage_id,
+               expected_revenue, weighted_revenue
+          FROM crm_lead_stage_history
+         WHERE date < %(as_of)s::date + 1
+         ORDER BY lead_id, date DESC, id DESC
+      ) last
+     WHERE event NOT IN ('won', 'lost')
+     GROUP BY to_stage_id
+"""
+
+
+def sql_as_of(bench):
+    bench.sql(AS_OF_SQL, {"as_of": bench.as_of})
+
+
+@measure(
+    "pipeline as of date (-90 days)",
+    baseline=sql_as_of,
+    baseline_name="SQL DISTINCT ON",
+)
+def pipeline_as_of(bench):
+    # The wizard's action opens the report with the day in its context.
+    env = bench.admin
+    wizard = env["crm.funnel.pipeline.wizard"].create({"date": bench.as_of})
+    action = wizard.action_open()
+    Report = env[action["res_model"]].with_context(**action["context"])
+    report_read_group(Report, ["stage_id", "date_deadline:month"])
