@@ -50,7 +50,12 @@
         "views/crm_lead_interview_menus.xml",
     ],
     "demo": [
+        "demo/ir_actions_server_demo.xml",
         "demo/sales_funnel_demo.xml",
+        "demo/crm_lead_demo.xml",
+        "demo/crm_lead_handoff_demo.xml",
+        "demo/crm_forecast_demo.xml",
+        "demo/crm_stage_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
@@ -60,6 +65,7 @@
             "sales_funnel/static/tests/tours/*.js",
         ],
     },
+    "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "installable": True,
 }

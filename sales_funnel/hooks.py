@@ -1,7 +1,24 @@
+from .pipeline_adoption import adopt_default_pipeline
 from .report.crm_funnel_summary import drop_funnel_summary
 from .report.crm_stage_flow import drop_stage_flow
 
 
+def post_init_hook(env):
+    """Installation (never an upgrade): put the existing pipeline into the funnel.
+
+    Opportunities of Odoo's default stages (New, Qualified, Proposition, Won),
+    active or archived, move to Verification, Development, Proposal and Won;
+    each default stage left empty is removed, one still in use (by any record)
+    is left as it is. Every open opportunity then takes its stage's win rate,
+    gets its checklist and a first history row. Runs after the demo data, if
+    any: the demo's deals are already in the funnel stages.
+    """
+    adopt_default_pipeline(env)
+
+
 def uninstall_hook(env):
+    """Drop what the ORM does not know: the triggers on crm_lead and on the
+    stage history that keep the funnel sums and the stage flow, and their
+    delta tables."""
     drop_funnel_summary(env)
     drop_stage_flow(env)

@@ -12,12 +12,13 @@ CRM_STAGE_MAPPING = {
 
 
 def adopt_default_pipeline(env):
-    """Put the existing pipeline into the funnel (once, at installation).
+    """Put the existing pipeline into the funnel (once: the post-init hook).
 
-    Opportunities of Odoo's default stages move to the matching funnel stage
-    (the default stages are then removed; crm never recreates them), every open
-    opportunity gets its checklist, its stage probability and a first history
-    row, so analytics start from a complete picture.
+    Opportunities of Odoo's default stages, active or archived, move to the
+    matching funnel stage; a default stage left unused is then removed, one
+    that something still points at is left as it is. Every open opportunity
+    gets its checklist, its stage probability and a first history row, so
+    analytics start from a complete picture.
     """
     cr = env.cr
     for crm_xmlid, funnel_xmlid in CRM_STAGE_MAPPING.items():
@@ -30,6 +31,13 @@ def adopt_default_pipeline(env):
             "UPDATE crm_lead SET stage_id = %s WHERE stage_id = %s", (new.id, old.id)
         )
         env["crm.lead"].invalidate_model(["stage_id"])
+        if stage_in_use(env, old):
+            _logger.info(
+                "sales_funnel: stage %s (%s) is still in use: left as it is",
+                old.name,
+                crm_xmlid,
+            )
+            continue
         old.unlink()
     # Probabilities and weighted amounts follow the stage (one UPDATE), before
     # the first history rows record them.
@@ -62,3 +70,24 @@ def adopt_default_pipeline(env):
         len(unlogged),
         synced,
     )
+
+
+def stage_in_use(env, stage):
+    """Whether a stored record still points at ``stage``: an opportunity,
+    active or archived, or a record of any other model (a criterion, a history
+    row, a model of another addon). Deleting the stage would lose or block it."""
+    for model_name in env.registry:
+        model = env[model_name]
+        if model._abstract or model._transient or not model._auto:
+            continue
+        for field in model._fields.values():
+            if (
+                field.type in ("many2one", "many2many")
+                and field.comodel_name == "crm.stage"
+                and field.store
+                and model.sudo()
+                .with_context(active_test=False)
+                .search_count([(field.name, "in", stage.ids)], limit=1)
+            ):
+                return True
+    return False

@@ -133,3 +133,42 @@ def test_demo_company_is_chinese_and_sells_in_cny(scratch_db, stage_ids):
         " WHERE o.sales_funnel_handoff_lead_id IS NOT NULL"
     )
     assert {row[0] for row in scratch_db} == {"CNY"}
+
+
+def test_demo_story_is_told(scratch_db, stage_ids):
+    """The demo's story, written as data: moves back, manager overrides, won and
+    lost deals over months, targets, submitted and evaluated forecasts."""
+    scratch_db.execute(
+        "SELECT event, count(*) FROM crm_lead_stage_history GROUP BY event"
+    )
+    events = dict(scratch_db.fetchall())
+    assert events.get("backward", 0) >= 1, events
+    assert events.get("won", 0) >= 12 and events.get("lost", 0) >= 9, events
+    scratch_db.execute("SELECT count(*) FROM crm_stage_gate_override")
+    assert scratch_db.fetchone()[0] >= 3
+    # Back-dated: the story spans months, not the minute of the installation.
+    scratch_db.execute(
+        "SELECT min(date) < now() AT TIME ZONE 'UTC' - interval '90 days'"
+        "  FROM crm_lead_stage_history"
+    )
+    assert scratch_db.fetchone()[0]
+    scratch_db.execute("SELECT count(*) FROM crm_sales_target")
+    assert scratch_db.fetchone()[0] >= 28
+    scratch_db.execute(
+        "SELECT count(*) FROM crm_forecast_submission WHERE state = 'submitted'"
+    )
+    assert scratch_db.fetchone()[0] >= 7
+    scratch_db.execute(
+        "SELECT count(*) FROM crm_forecast_snapshot WHERE state = 'evaluated'"
+    )
+    assert scratch_db.fetchone()[0] >= 1
+
+
+def test_no_demo_model(scratch_db):
+    """The demo is data: the addon registers no model for it."""
+    scratch_db.execute(
+        "SELECT name FROM ir_model_data"
+        " WHERE module = 'sales_funnel' AND model = 'ir.model' AND name LIKE %s",
+        ["%demo%"],
+    )
+    assert scratch_db.fetchall() == []

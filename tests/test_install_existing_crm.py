@@ -268,3 +268,15 @@ def test_funnel_sums_equal_a_recount(existing):
     )
     recount = {row[:2]: row[2:] for row in cr.fetchall()}
     assert summary == recount
+
+
+def test_nothing_of_the_demo(existing):
+    """Installed without demo data: no demo model, no demo helper."""
+    cr, _stage_of = existing
+    cr.execute(
+        "SELECT name FROM ir_model_data WHERE module = 'sales_funnel'"
+        " AND ((model = 'ir.model' AND name LIKE %s)"
+        "      OR (model = 'ir.actions.server' AND name LIKE %s))",
+        ["%demo%", "action_demo_%"],
+    )
+    assert cr.fetchall() == []

@@ -18,7 +18,6 @@ from . import sale_order
 from . import contract_contract
 from . import crm_funnel_xlsx_export
 from . import crm_funnel_dashboard
-from . import sales_funnel_demo
 from . import crm_sales_target
 from . import crm_forecast_submission
 from . import crm_forecast_snapshot

@@ -2,8 +2,6 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-from ..pipeline_adoption import adopt_default_pipeline
-
 
 class CrmStage(models.Model):
     _inherit = "crm.stage"
@@ -119,11 +117,6 @@ class CrmStage(models.Model):
             if vals.get("is_won"):
                 vals.setdefault("win_rate", 100.0)
         return super().create(vals_list)
-
-    @api.model
-    def _sales_funnel_adopt_default_pipeline(self):
-        # Called from data, before demo data: demo deals must find only the funnel.
-        adopt_default_pipeline(self.env)
 
     def _funnel_rank(self):
         """Order key of a stage in the funnel (the kanban order)."""

@@ -23,5 +23,7 @@ from . import test_slice_targets
 from . import test_settings_validation
 from . import test_report_pdf
 from . import test_immutable
+from . import test_pipeline_adoption
+from . import test_demo_data
 from . import test_interview
 from . import test_interview_report_pdf
