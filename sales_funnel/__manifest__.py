@@ -13,6 +13,7 @@
     "external_dependencies": {"python": ["requests", "xlsxwriter"]},
     "data": [
         "security/sales_funnel_security.xml",
+        "security/crm_lead_interview_security.xml",
         "security/ir.model.access.csv",
         "data/crm_stage_data.xml",
         "data/crm_stage_criterion_data.xml",
@@ -50,6 +51,9 @@
         "views/crm_lead_loss_report_views.xml",
         "report/crm_lead_loss_report_templates.xml",
         "views/crm_lead_loss_report_menus.xml",
+        "views/crm_lead_interview_views.xml",
+        "report/crm_lead_interview_report.xml",
+        "views/crm_lead_interview_menus.xml",
     ],
     "demo": [
         "demo/ir_actions_server_demo.xml",
