@@ -28,3 +28,14 @@ from . import crm_lead_problem
 from . import crm_lead_trial_report
 from . import crm_lead_evidence
 from . import ir_attachment
+from . import crm_lost_reason
+from . import res_partner
+from . import crm_lead_loss_report
+from . import crm_lead_loss
+from . import crm_lead_interview_line
+from . import crm_lead_interview
+from . import crm_lead_interview_participant
+from . import crm_lead_interview_result
+from . import crm_lead_interview_step
+from . import crm_lead_interview_issue
+from . import crm_lead_interviews

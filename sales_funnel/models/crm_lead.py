@@ -351,6 +351,7 @@ class CrmLead(models.Model):
         for vals in vals_list:
             company = Company.browse(vals.get("company_id")) or self.env.company
             self._strip_stage_probability(vals, company)
+        self._check_loss_reports_on_create(vals_list)
         gate_overrides = self._check_gate_on_create(vals_list)
         leads = super().create(vals_list)
         leads._ensure_checklist()
@@ -381,11 +382,18 @@ class CrmLead(models.Model):
         Lost, Restore, import, API) follows the data path of a stage change,
         one step a method, each in the file of its concern:
 
+        0. loss report: ``_check_loss_reports`` (crm_lead_loss.py) refuses to
+           lose an opportunity without a complete loss report, and the edits
+           that would reopen a lost one without restoring it (any write that
+           may lose or reopen: active, type, stage, probability, lost reason);
         1. gate: ``_check_stage_gate`` (crm_lead_gate.py) refuses a forward
            move while a required criterion of a stage left or skipped is not
            ticked, unless server code holds a gate override;
         2. the write itself (crm sets the date of the stage and the
-           probability; ``_compute_probabilities`` here gives the win rate);
+           probability; ``_compute_probabilities`` here gives the win rate),
+           then ``_record_loss_reports`` stamps the reports of the deals just
+           lost (stage lost at, re-contact activity) and closes those of the
+           deals restored;
         3. checklist: ``_ensure_checklist`` adds the lines of the new stage;
         4. entry activities: ``_schedule_stage_entry_activity`` plans what the
            new stage asks for;
@@ -408,7 +416,8 @@ class CrmLead(models.Model):
             if follows:
                 vals = dict(vals)
                 self._strip_stage_probability(vals, follows[:1].company_id)
-        if "stage_id" not in vals and "active" not in vals:
+        loss_changed = self._check_loss_reports(vals)
+        if "stage_id" not in vals and "active" not in vals and not loss_changed:
             return super().write(vals)
 
         new_stage = self.env["crm.stage"].browse(vals.get("stage_id"))
@@ -418,6 +427,7 @@ class CrmLead(models.Model):
             moved = self.filtered(lambda lead: lead.stage_id != new_stage)
         moved._check_stage_gate(new_stage)
         res = super().write(vals)
+        loss_changed._record_loss_reports()
         moved._ensure_checklist()
         moved._schedule_stage_entry_activity()
         self._log_stage_history(before)

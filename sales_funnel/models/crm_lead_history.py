@@ -38,10 +38,7 @@ class CrmLead(models.Model):
         """History event of a move from ``old_stage`` to the current stage."""
         if self.stage_id.is_won:
             return "won"
-        if (
-            old_stage
-            and old_stage._funnel_rank() > self.stage_id._funnel_rank()
-        ):
+        if old_stage and old_stage._funnel_rank() > self.stage_id._funnel_rank():
             return "backward"
         return "forward"
 

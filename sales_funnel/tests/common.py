@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 import unicodedata
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -195,6 +195,31 @@ class FunnelCase(TransactionCase):
     def _required(self, stage):
         return stage.criterion_ids.filtered("required")
 
+    @classmethod
+    def _loss_report_vals(cls, **vals):
+        """A complete loss report (丢失客户报告表), ``vals`` changing it."""
+        return {
+            "lost_reason_id": cls.env.ref("sales_funnel.crm_lost_reason_budget").id,
+            "customer_reason": "The board froze the budget for this year.",
+            "analysis": "We never met the decision maker.",
+            "prevention": "Meet the decision maker in Development.",
+            **vals,
+        }
+
+    def _lose(self, lead, when=None, user=None, **report):
+        """Lose ``lead`` as its salesperson (else ``user``), the way every path
+        must: with a complete loss report, then ``action_set_lost``. ``when``
+        freezes the clock (stage history at a known time)."""
+        user = user or lead.user_id or self.env.user
+        with self._at(when) if when else nullcontext():
+            self.env["crm.lead.loss.report"].with_user(user).create(
+                {"lead_id": lead.id, **self._loss_report_vals(**report)}
+            )
+            lead.with_user(user).action_set_lost()
+            if when:
+                self.env.flush_all()
+                self.env.cr.precommit.run()
+
 
 class AnalyticsCase(FunnelCase):
     """Opportunities moved through the funnel by the real write path at
@@ -243,12 +268,6 @@ class AnalyticsCase(FunnelCase):
         with self._at(when):
             self._tick_all(lead, lead.user_id)
             lead.with_user(lead.user_id).action_set_won()
-            self.env.flush_all()
-            self.env.cr.precommit.run()
-
-    def _lose(self, lead, when):
-        with self._at(when):
-            lead.with_user(lead.user_id).action_set_lost()
             self.env.flush_all()
             self.env.cr.precommit.run()
 

@@ -138,7 +138,7 @@ class TestForecastAccuracy(ForecastCase):
         self._win(self.early, "2031-11-20 10:00:00")
         self._win(self.big, "2031-12-10 10:00:00")
         with self._at("2031-12-12 10:00:00"):
-            self.lost.action_set_lost()
+            self._lose(self.lost)
         self._win(self.late, "2032-01-05 10:00:00")
         self._cron("2031-12-31 12:00:00")
         self.assertEqual(self._snapshot("company").state, "pending")

@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
@@ -21,7 +22,14 @@ class TestForecastSubmission(ForecastCase):
         o(cls.salesman, cls.closing, 500000, "2032-01-10")  # next quarter
         o(cls.salesman, cls.closing, 70000, "2031-11-30")  # November
         o(cls.salesman, cls.won, 90000, "2031-12-10")  # won
-        o(cls.salesman, cls.proposal, 80000, "2031-12-10", active=False)  # lost
+        o(  # lost, with its loss report
+            cls.salesman,
+            cls.proposal,
+            80000,
+            "2031-12-10",
+            active=False,
+            loss_report_ids=[Command.create(cls._loss_report_vals())],
+        )
         o(cls.salesman, cls.proposal, 60000, "2031-12-10", type="lead")  # a lead
         o(cls.salesman2, cls.development, 100000, "2031-12-05")  # colleague
         cls.company2 = cls.env["res.company"].create({"name": "SF Beijing"})

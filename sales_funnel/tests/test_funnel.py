@@ -252,7 +252,7 @@ class TestHistory(FunnelCase):
         with self._at("2026-01-06 20:00:00"):
             lead.with_user(self.salesman).write({"stage_id": self.verification.id})
         with self._at("2026-01-07 08:00:00"):
-            lead.with_user(self.salesman).action_set_lost()
+            self._lose(lead, user=self.salesman)
         with self._at("2026-01-08 08:00:00"):
             lead.with_user(self.salesman).action_unarchive()
             self.assertAlmostEqual(lead.days_in_stage, 1.5)
@@ -333,7 +333,7 @@ class TestProbability(FunnelCase):
         self.assertEqual(lead.probability, 30)
         lead.write({"tag_ids": [Command.create({"name": "Key account"})]})
         self.assertEqual(lead.probability, 30)
-        lead.action_set_lost()
+        self._lose(lead)
         self.assertEqual((lead.probability, lead.prorated_revenue), (0, 0))
         lead.action_unarchive()
         self.assertEqual(lead.probability, 30)

@@ -62,7 +62,7 @@ class TestFunnelSummary(FunnelCase):
         self.assertEqual(
             self._sums([("period", "=", MONTH)])[2:4], (48000.0 + 20000.0, 85000.0)
         )
-        self.c.action_set_lost()
+        self._lose(self.c)
         self.assertEqual(self._sums([("period", "=", MONTH)])[:2], (1, 60000.0))
 
     def test_won_counts_in_the_month_it_closed(self):

@@ -29,7 +29,7 @@ class TestPipelineAdoption(FunnelCase):
         )
         fresh = self._new_lead("Pump station", self.salesman, stage=new)
         lost = self._new_lead("Tunnel lighting", self.salesman, stage=qualified)
-        lost.action_set_lost()
+        self._lose(lost)
         # Opportunities of before the installation have no history yet.
         self.env.flush_all()
         self.env.cr.execute(

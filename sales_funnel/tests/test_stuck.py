@@ -48,7 +48,7 @@ class TestStuck(FunnelCase):
         self._age(self.lead, 400)
         self.assertFalse(self.lead.is_stuck)
         self.verification.max_days_in_stage = 10
-        self.lead.action_set_lost()
+        self._lose(self.lead)
         self.assertFalse(self.lead.with_context(active_test=False).is_stuck)
 
     def test_cron_reminds_the_owner_once(self):

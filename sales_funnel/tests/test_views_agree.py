@@ -19,7 +19,8 @@ class TestForecastViewsAgree(FunnelCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.Dashboard = cls.env["crm.funnel.dashboard"]
-        cls.env["crm.lead"].search([("id", "!=", cls.lead.id)]).action_archive()
+        # Out of the figures (archiving would lose them, which asks for reports).
+        cls.env["crm.lead"].search([("id", "!=", cls.lead.id)]).unlink()
 
     def _terms(self, start, end):
         """The terms evaluated on crm_lead: weighted and committed amounts of the

@@ -2,3 +2,4 @@ from . import crm_stage_gate_override_wizard
 from . import crm_funnel_pipeline_wizard
 from . import crm_funnel_health_wizard
 from . import crm_funnel_health_line
+from . import crm_lead_lost
