@@ -88,9 +88,17 @@ class CrmLead(models.Model):
         )
 
     def _evidence_interview(self, criterion):
-        # Not checked yet: the customer interview report (crm.lead.interview)
-        # plugs its check in here.
-        return True
+        """A submitted customer interview report; with a buying role, one in
+        which a contact the Basic Facts Card gives that role took part."""
+        partners = None
+        if criterion.evidence_role:
+            roles = self.sudo().fact_card_ids[:1].role_ids
+            partners = roles.filtered(
+                lambda role: role.role == criterion.evidence_role
+            ).partner_id
+            if not partners:
+                return False
+        return self.sudo()._interview_reports(partners).sorted("date", reverse=True)[:1]
 
     @api.model
     def _evidence_models(self):
@@ -99,6 +107,7 @@ class CrmLead(models.Model):
             "crm.lead.fact.card",
             "crm.lead.problem",
             "crm.lead.trial.report",
+            "crm.lead.interview",
             "ir.attachment",
         ]
 

@@ -92,9 +92,7 @@ class FunnelCase(TransactionCase):
                 todo[key] = todo.get(key, self.env["crm.stage.criterion"])
                 todo[key] |= line.criterion_id
         for (lead, kind), criteria in todo.items():
-            maker = getattr(self, f"_make_evidence_{kind}", None)
-            if maker:  # the interview report brings its own maker
-                maker(lead.with_user(user), criteria)
+            getattr(self, f"_make_evidence_{kind}")(lead.with_user(user), criteria)
 
     def _customer_contact(self, lead, name, function=None):
         return self.env["res.partner"].create(
@@ -149,6 +147,48 @@ class FunnelCase(TransactionCase):
             self.env["crm.lead.fact.card"].with_user(lead.env.user).create(
                 {"lead_id": lead.id, **vals}
             )
+
+    def _make_evidence_interview(self, lead, criteria):
+        """A submitted interview report; the buying roles the criteria ask
+        for are named on the card and take part."""
+        roles = [role for role in criteria.mapped("evidence_role") if role]
+        contacts = self.env["res.partner"]
+        if roles:
+            card = lead.fact_card_ids[:1]
+            present = card.role_ids.filtered(lambda role: role.role in roles)
+            contacts = present.partner_id
+            missing = set(roles) - set(present.mapped("role"))
+            if missing:
+                new = {
+                    role: self._customer_contact(lead, f"{role} of {lead.name}")
+                    for role in missing
+                }
+                vals = {
+                    "role_ids": [
+                        Command.create({"role": role, "partner_id": contact.id})
+                        for role, contact in new.items()
+                    ]
+                }
+                if card:
+                    card.write(vals)
+                else:
+                    self.env["crm.lead.fact.card"].with_user(lead.env.user).create(
+                        {"lead_id": lead.id, **vals}
+                    )
+                contacts |= self.env["res.partner"].union(*new.values())
+        if not contacts:
+            contacts = self._customer_contact(lead, f"Host of {lead.name}")
+        interview = lead.env["crm.lead.interview"].create(
+            {
+                "lead_id": lead.id,
+                "objective": "Understand the lighting needs of the plant",
+                "participant_ids": [
+                    Command.create({"partner_id": contact.id}) for contact in contacts
+                ],
+                "result_ids": [Command.create({"name": "Needs confirmed"})],
+            }
+        )
+        interview.action_submit()
 
     def _make_evidence_problem(self, lead, criteria):
         lead.env["crm.lead.problem"].create(

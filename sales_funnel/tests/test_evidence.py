@@ -28,6 +28,8 @@ class TestEvidence(FunnelCase):
 
     def test_shipped_criteria_ask_for_their_documents(self):
         expected = {
+            "criterion_verification_04": ("interview", False),
+            "criterion_proposal_04": ("interview", False),
             "criterion_verification_06": ("card_section", "organisation"),
             "criterion_verification_07": ("card_section", "buying_roles"),
             "criterion_verification_08": ("card_section", "basics"),
@@ -209,7 +211,7 @@ class TestEvidence(FunnelCase):
             .create({"lead_id": lead.id, "name": "20 LED high-bay lamps, hall 3"})
         )
         report.write({"results": "<p>Lux doubled, 40 % less power</p>"})
-        with self.assertRaisesRegex(ValidationError, "the signed report"):
+        with self.assertRaises(ValidationError) as refusal:
             report.write(
                 {
                     "accepted_by_id": self._contact("Director Wang").id,
@@ -217,7 +219,7 @@ class TestEvidence(FunnelCase):
                     "accepted": True,
                 }
             )
-        report.invalidate_recordset()
+        self.assertIn("the signed report", str(refusal.exception))
         self.assertFalse(report.accepted)
         self.assertFalse(result_line.done, "a draft report proves nothing")
         report.write(
@@ -270,3 +272,69 @@ class TestEvidence(FunnelCase):
         self.assertEqual(line.evidence_ref, attachment)
         attachment.unlink()
         self.assertFalse(line.done)
+
+    def test_interview_report_evidence(self):
+        lead = self.lead.with_user(self.salesman)
+        met = self._line(lead, "criterion_verification_04").with_user(self.salesman)
+        with self.assertRaisesRegex(UserError, "customer interview report"):
+            met.write({"done": True})
+        interview = (
+            self.env["crm.lead.interview"]
+            .with_user(self.salesman)
+            .create(
+                {
+                    "lead_id": lead.id,
+                    "objective": "First visit",
+                    "participant_ids": [
+                        Command.create({"partner_id": self._contact("Host").id})
+                    ],
+                    "result_ids": [Command.create({"name": "Need confirmed"})],
+                }
+            )
+        )
+        self.assertFalse(met.done, "a draft report proves nothing")
+        interview.action_submit()
+        self.assertTrue(met.done)
+        self.assertEqual(met.evidence_ref, interview)
+        self.assertEqual(met.done_user_id, self.salesman)
+        # A sales manager reopens it: the tick goes, with a note.
+        interview.with_user(self.manager).action_reopen()
+        self.assertFalse(met.done)
+        self.assertTrue(
+            lead.message_ids.filtered(
+                lambda message: "Met the customer face to face" in (message.body or "")
+                and "no longer ticked" in message.body
+            )
+        )
+
+    def test_interview_with_the_decision_maker(self):
+        """"Product features shown to the approving decision maker" needs an
+        interview report in which the card's decision maker took part."""
+        lead = self.lead.with_user(self.salesman)
+        self._walk_to(lead, self.development, self.proposal)
+        shown = self._line(lead, "criterion_proposal_04").with_user(self.salesman)
+        self.assertFalse(shown.done, "not ticked for the salesperson")
+        with self.assertRaisesRegex(UserError, "decision maker"):
+            shown.write({"done": True})  # the reports so far: no decision maker
+        director = self._contact("Director Wang")
+        lead.fact_card_ids.role_ids = [
+            Command.create({"role": "decision_maker", "partner_id": director.id})
+        ]
+        with self.assertRaisesRegex(UserError, "decision maker"):
+            shown.write({"done": True})
+        interview = (
+            self.env["crm.lead.interview"]
+            .with_user(self.salesman)
+            .create(
+                {
+                    "lead_id": lead.id,
+                    "objective": "Demonstration to the director",
+                    "participant_ids": [Command.create({"partner_id": director.id})],
+                    "result_ids": [Command.create({"name": "Director impressed"})],
+                }
+            )
+        )
+        interview.action_submit()
+        self.assertFalse(shown.done)
+        shown.write({"done": True})
+        self.assertEqual(shown.evidence_ref, interview)

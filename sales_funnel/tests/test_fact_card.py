@@ -109,6 +109,8 @@ class TestFactCard(FunnelCase):
 
     def test_changes_are_tracked(self):
         card = self._open_card()
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # the card was created in an earlier request
         card.write({"has_budget": True, "budget_amount": 300000.0})
         self.env.flush_all()
         self.env.cr.precommit.run()

@@ -46,10 +46,14 @@ registry.category("web_tour.tours").add("sales_funnel_gate_tour", {
             content: "the checklist of Verification is shown",
         },
         {
+            trigger: ".modal .o_data_row:eq(3) .o_field_boolean_toggle input:checked",
+            content: "the interview report ticked the face-to-face meeting",
+        },
+        {
             trigger: ".modal .o_data_row:eq(7) .o_field_boolean_toggle input:checked",
             content: "the criteria the Basic Facts Card answers are ticked already",
         },
-        ...[0, 1, 2, 3, 4].map(tickRow),
+        ...[0, 1, 2, 4].map(tickRow),
         {
             trigger: ".modal .o_form_button_save",
             content: "save the ticks",
