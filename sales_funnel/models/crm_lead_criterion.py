@@ -76,9 +76,11 @@ class CrmLeadCriterion(models.Model):
         lines = super().create(vals_list)
         # A stage entered with its documents already there: tick what they answer.
         answered = lines.filtered(
-            lambda line: line.criterion_id.evidence_auto_tick
-            and line.criterion_id.evidence_type != "none"
-            and not line.done
+            lambda line: (
+                line.criterion_id.evidence_auto_tick
+                and line.criterion_id.evidence_type != "none"
+                and not line.done
+            )
         )
         if answered:
             answered.lead_id._sync_evidence_ticks(answered)

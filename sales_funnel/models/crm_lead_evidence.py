@@ -11,7 +11,9 @@ class CrmLead(models.Model):
 
     _inherit = "crm.lead"
 
-    fact_card_ids = fields.One2many("crm.lead.fact.card", "lead_id")
+    fact_card_ids = fields.One2many(
+        "crm.lead.fact.card", "lead_id", string="Basic Facts Cards"
+    )
     fact_card_id = fields.Many2one(
         "crm.lead.fact.card",
         string="Basic Facts Card",
@@ -25,11 +27,12 @@ class CrmLead(models.Model):
     problem_ids = fields.One2many(
         "crm.lead.problem", "lead_id", string="Existing Problems"
     )
-    problem_open_count = fields.Integer(compute="_compute_problem_open_count")
     trial_report_ids = fields.One2many(
         "crm.lead.trial.report", "lead_id", string="Trial Reports"
     )
-    trial_report_count = fields.Integer(compute="_compute_trial_report_count")
+    trial_report_count = fields.Integer(
+        string="Trial Report Count", compute="_compute_trial_report_count"
+    )
 
     @api.depends("fact_card_ids.completeness")
     def _compute_fact_card(self):
@@ -37,13 +40,6 @@ class CrmLead(models.Model):
             card = lead.fact_card_ids[:1]
             lead.fact_card_id = card
             lead.fact_card_completeness = card.completeness
-
-    @api.depends("problem_ids.state")
-    def _compute_problem_open_count(self):
-        for lead in self:
-            lead.problem_open_count = len(
-                lead.problem_ids.filtered(lambda problem: problem.state == "open")
-            )
 
     @api.depends("trial_report_ids")
     def _compute_trial_report_count(self):

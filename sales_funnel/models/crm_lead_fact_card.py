@@ -168,7 +168,8 @@ class CrmLeadFactCard(models.Model):
             return not tools.is_html_empty(self.organisation)
         if section == "value_points":
             return bool(
-                (self.value_point_1 or "").strip() and (self.value_point_2 or "").strip()
+                (self.value_point_1 or "").strip()
+                and (self.value_point_2 or "").strip()
             )
         if section == "budget":
             return bool(
@@ -182,9 +183,7 @@ class CrmLeadFactCard(models.Model):
         return False
 
     def _missing_sections(self):
-        return [
-            name for name in COMPLETENESS_SECTIONS if not self._section_done(name)
-        ]
+        return [name for name in COMPLETENESS_SECTIONS if not self._section_done(name)]
 
     # ------------------------------------------------------------------
     # CRUD: the checklist follows the card

@@ -113,7 +113,9 @@ class CrmStageCriterion(models.Model):
         self.ensure_one()
         kind = self.evidence_type
         if kind == "card_section":
-            sections = dict(self._fields["evidence_card_section"]._description_selection(self.env))
+            sections = dict(
+                self._fields["evidence_card_section"]._description_selection(self.env)
+            )
             return self.env._(
                 "the Basic Facts Card with “%(section)s”",
                 section=sections.get(self.evidence_card_section, ""),
@@ -128,7 +130,9 @@ class CrmStageCriterion(models.Model):
             return self.env._("a document attached to the opportunity")
         if kind == "interview":
             if self.evidence_role:
-                roles = dict(self._fields["evidence_role"]._description_selection(self.env))
+                roles = dict(
+                    self._fields["evidence_role"]._description_selection(self.env)
+                )
                 return self.env._(
                     "a customer interview report with a participant who is the "
                     "customer's %(role)s",

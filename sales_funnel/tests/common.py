@@ -67,35 +67,38 @@ class FunnelCase(TransactionCase):
             }
         )
 
-    def _tick_all(self, lead, user=None):
+    @classmethod
+    def _tick_all(cls, lead, user=None):
         """Tick the required criteria of the current stage, as ``user``, with
         the documents they ask for (see ``_provide_evidence``)."""
-        user = user or self.salesman
+        user = user or cls.salesman
         lines = lead.current_criterion_ids.filtered("required")
-        self._provide_evidence(lines, user)
+        cls._provide_evidence(lines, user)
         lines.with_user(user).write({"done": True})
 
     # ------------------------------------------------------------------
     # The evidence criteria ask for (crm.stage.criterion.evidence_type)
     # ------------------------------------------------------------------
 
-    def _provide_evidence(self, lines, user=None):
+    @classmethod
+    def _provide_evidence(cls, lines, user=None):
         """Make, as ``user``, the documents the criteria of ``lines`` ask for:
         one maker per evidence type (``_make_evidence_<type>``), called once
         an opportunity with the criteria of that type."""
-        user = user or self.salesman
+        user = user or cls.salesman
         todo = {}
         for line in lines:
             kind = line.criterion_id.evidence_type
             if kind and kind != "none":
                 key = (line.lead_id, kind)
-                todo[key] = todo.get(key, self.env["crm.stage.criterion"])
+                todo[key] = todo.get(key, cls.env["crm.stage.criterion"])
                 todo[key] |= line.criterion_id
         for (lead, kind), criteria in todo.items():
-            getattr(self, f"_make_evidence_{kind}")(lead.with_user(user), criteria)
+            getattr(cls, f"_make_evidence_{kind}")(lead.with_user(user), criteria)
 
-    def _customer_contact(self, lead, name, function=None):
-        return self.env["res.partner"].create(
+    @classmethod
+    def _customer_contact(cls, lead, name, function=None):
+        return cls.env["res.partner"].create(
             {
                 "name": name,
                 "parent_id": lead.partner_id.id,
@@ -114,15 +117,16 @@ class FunnelCase(TransactionCase):
         "complete": ["decision_maker", "coach", "buyer"],
     }
 
-    def _card_values(self, lead, sections):
+    @classmethod
+    def _card_values(cls, lead, sections):
         card = lead.fact_card_ids[:1]
         present = set(card.role_ids.mapped("role"))
         roles = []
         for section in sections:
-            for role in self._CARD_ROLES.get(section, []):
+            for role in cls._CARD_ROLES.get(section, []):
                 if role not in present:
                     present.add(role)
-                    contact = self._customer_contact(lead, f"{role} of {lead.name}")
+                    contact = cls._customer_contact(lead, f"{role} of {lead.name}")
                     roles.append(
                         Command.create({"role": role, "partner_id": contact.id})
                     )
@@ -139,20 +143,22 @@ class FunnelCase(TransactionCase):
             vals["buying_stage"] = "evaluation"
         return card, vals
 
-    def _make_evidence_card_section(self, lead, criteria):
-        card, vals = self._card_values(lead, criteria.mapped("evidence_card_section"))
+    @classmethod
+    def _make_evidence_card_section(cls, lead, criteria):
+        card, vals = cls._card_values(lead, criteria.mapped("evidence_card_section"))
         if card:
             card.write(vals)
         else:
-            self.env["crm.lead.fact.card"].with_user(lead.env.user).create(
+            cls.env["crm.lead.fact.card"].with_user(lead.env.user).create(
                 {"lead_id": lead.id, **vals}
             )
 
-    def _make_evidence_interview(self, lead, criteria):
+    @classmethod
+    def _make_evidence_interview(cls, lead, criteria):
         """A submitted interview report; the buying roles the criteria ask
         for are named on the card and take part."""
         roles = [role for role in criteria.mapped("evidence_role") if role]
-        contacts = self.env["res.partner"]
+        contacts = cls.env["res.partner"]
         if roles:
             card = lead.fact_card_ids[:1]
             present = card.role_ids.filtered(lambda role: role.role in roles)
@@ -160,7 +166,7 @@ class FunnelCase(TransactionCase):
             missing = set(roles) - set(present.mapped("role"))
             if missing:
                 new = {
-                    role: self._customer_contact(lead, f"{role} of {lead.name}")
+                    role: cls._customer_contact(lead, f"{role} of {lead.name}")
                     for role in missing
                 }
                 vals = {
@@ -172,12 +178,12 @@ class FunnelCase(TransactionCase):
                 if card:
                     card.write(vals)
                 else:
-                    self.env["crm.lead.fact.card"].with_user(lead.env.user).create(
+                    cls.env["crm.lead.fact.card"].with_user(lead.env.user).create(
                         {"lead_id": lead.id, **vals}
                     )
-                contacts |= self.env["res.partner"].union(*new.values())
+                contacts |= cls.env["res.partner"].union(*new.values())
         if not contacts:
-            contacts = self._customer_contact(lead, f"Host of {lead.name}")
+            contacts = cls._customer_contact(lead, f"Host of {lead.name}")
         interview = lead.env["crm.lead.interview"].create(
             {
                 "lead_id": lead.id,
@@ -190,7 +196,8 @@ class FunnelCase(TransactionCase):
         )
         interview.action_submit()
 
-    def _make_evidence_problem(self, lead, criteria):
+    @classmethod
+    def _make_evidence_problem(cls, lead, criteria):
         lead.env["crm.lead.problem"].create(
             {
                 "lead_id": lead.id,
@@ -199,8 +206,9 @@ class FunnelCase(TransactionCase):
             }
         )
 
-    def _make_evidence_trial(self, lead, criteria):
-        contact = self._customer_contact(lead, f"Signer of {lead.name}")
+    @classmethod
+    def _make_evidence_trial(cls, lead, criteria):
+        contact = cls._customer_contact(lead, f"Signer of {lead.name}")
         report = lead.env["crm.lead.trial.report"].create(
             {
                 "lead_id": lead.id,
@@ -213,7 +221,8 @@ class FunnelCase(TransactionCase):
         )
         report.action_accept()
 
-    def _make_evidence_attachment(self, lead, criteria):
+    @classmethod
+    def _make_evidence_attachment(cls, lead, criteria):
         lead.env["ir.attachment"].create(
             {
                 "name": "stamped-contract.pdf",

@@ -302,13 +302,15 @@ class TestEvidence(FunnelCase):
         self.assertFalse(met.done)
         self.assertTrue(
             lead.message_ids.filtered(
-                lambda message: "Met the customer face to face" in (message.body or "")
-                and "no longer ticked" in message.body
+                lambda message: (
+                    "Met the customer face to face" in (message.body or "")
+                    and "no longer ticked" in message.body
+                )
             )
         )
 
     def test_interview_with_the_decision_maker(self):
-        """"Product features shown to the approving decision maker" needs an
+        """ "Product features shown to the approving decision maker" needs an
         interview report in which the card's decision maker took part."""
         lead = self.lead.with_user(self.salesman)
         self._walk_to(lead, self.development, self.proposal)

@@ -15,8 +15,10 @@ class TestFactCard(FunnelCase):
     def _open_card(self, lead=None, user=None):
         lead = (lead or self.lead).with_user(user or self.salesman)
         action = lead.action_open_fact_card()
-        return self.env[action["res_model"]].with_user(lead.env.user).browse(
-            action["res_id"]
+        return (
+            self.env[action["res_model"]]
+            .with_user(lead.env.user)
+            .browse(action["res_id"])
         )
 
     def _contact(self, name, role=None):
