@@ -45,6 +45,7 @@ def _shipped_evidence():
 
 def migrate(cr, version):
     env = api.Environment(cr, SUPERUSER_ID, {"active_test": False})
+    chinese = env["res.lang"]._lang_get("zh_CN")
     for xml_id, values in _shipped_evidence().items():
         criterion = env.ref(f"sales_funnel.{xml_id}", raise_if_not_found=False)
         if criterion and criterion.evidence_type == "none":
@@ -57,5 +58,5 @@ def migrate(cr, version):
             if stage.with_context(lang="en_US")[fname] != old:
                 continue  # the company's own text stays
             stage.with_context(lang="en_US")[fname] = new
-            if stage._fields[fname].translate:
+            if stage._fields[fname].translate and chinese:
                 stage.update_field_translations(fname, {"zh_CN": new_zh})
