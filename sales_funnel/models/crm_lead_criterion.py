@@ -35,9 +35,7 @@ class CrmLeadCriterion(models.Model):
     evidence_type = fields.Selection(
         related="criterion_id.evidence_type", string="Evidence Type"
     )
-    evidence_needed = fields.Char(
-        string="Evidence Needed", compute="_compute_evidence_needed"
-    )
+    evidence_needed = fields.Char(compute="_compute_evidence_needed")
     evidence_ref = fields.Reference(
         selection="_selection_evidence_ref",
         string="Evidence",

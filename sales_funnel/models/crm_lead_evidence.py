@@ -9,7 +9,7 @@ class CrmLead(models.Model):
     ``evidence_type``); ``_evidence_for`` finds it, one method per type
     (``_evidence_<type>``), so a new kind of document adds a method."""
 
-    _inherit = "crm.lead"
+    _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
 
     fact_card_ids = fields.One2many(
         "crm.lead.fact.card", "lead_id", string="Basic Facts Cards"
@@ -30,9 +30,7 @@ class CrmLead(models.Model):
     trial_report_ids = fields.One2many(
         "crm.lead.trial.report", "lead_id", string="Trial Reports"
     )
-    trial_report_count = fields.Integer(
-        string="Trial Report Count", compute="_compute_trial_report_count"
-    )
+    trial_report_count = fields.Integer(compute="_compute_trial_report_count")
 
     @api.depends("fact_card_ids.completeness")
     def _compute_fact_card(self):

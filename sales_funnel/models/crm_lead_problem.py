@@ -29,7 +29,6 @@ class CrmLeadProblem(models.Model):
     impact = fields.Text(help="What the problem costs the customer.")
     raised_by_id = fields.Many2one(
         "res.partner",
-        string="Raised By",
         help="The customer's contact who raised the problem.",
     )
     answer = fields.Text(string="Our Proposed Answer")

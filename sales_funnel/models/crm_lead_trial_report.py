@@ -44,13 +44,12 @@ class CrmLeadTrialReport(models.Model):
     results = fields.Html(help="What the trial showed, measured where possible.")
     accepted_by_id = fields.Many2one(
         "res.partner",
-        string="Accepted By",
         tracking=True,
         help="The customer's contact who signed the report.",
     )
     acceptance_date = fields.Date(tracking=True)
-    signed_report = fields.Binary(string="Signed Report", attachment=True)
-    signed_report_name = fields.Char(string="Signed Report Name")
+    signed_report = fields.Binary(attachment=True)
+    signed_report_name = fields.Char()
     accepted = fields.Boolean(readonly=True, copy=False, tracking=True)
 
     def _is_mutable(self):
