@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import unicodedata
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -22,6 +23,7 @@ from freezegun import freeze_time
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user
 from odoo.tests.common import TransactionCase
+from odoo.tools.translate import TranslationImporter
 
 
 class FunnelCase(TransactionCase):
@@ -471,6 +473,22 @@ KANGXI_RADICALS = re.compile("[\u2e80-\u2fdf]")
 
 class PdfReportCase(HttpCase):
     """A test that prints reports to real PDF and reads them back."""
+
+    @classmethod
+    def _load_chinese(cls):
+        """zh_CN active with the addon's translations; those a branch keeps in
+        ``i18n/pending/*.po`` until they are merged into zh_CN.po too."""
+        cls.env["res.lang"]._activate_lang("zh_CN")
+        cls.env["ir.module.module"].search(
+            [("name", "=", "sales_funnel")]
+        )._update_translations(["zh_CN"])
+        pending = Path(__file__).parent.parent / "i18n" / "pending"
+        files = sorted(pending.glob("*.po")) if pending.is_dir() else []
+        if files:
+            importer = TranslationImporter(cls.env.cr, verbose=False)
+            for path in files:
+                importer.load_file(str(path), "zh_CN")
+            importer.save(overwrite=True)
 
     def _require_pdf_tools(self):
         # A missing tool fails the test (never skips it), saying what to install.
