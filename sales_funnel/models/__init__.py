@@ -2,6 +2,8 @@ from . import crm_immutable_mixin
 from . import res_company
 from . import res_config_settings
 from . import crm_stage
+from . import crm_stage_collaboration
+from . import mail_activity
 from . import crm_stage_criterion
 from . import crm_lead_criterion
 from . import crm_lead_stage_history
@@ -9,6 +11,7 @@ from . import crm_stage_gate_override
 from . import product_category
 from . import crm_lead
 from . import crm_lead_gate
+from . import crm_lead_collaboration
 from . import crm_lead_history
 from . import crm_lead_line
 from . import crm_lead_handoff
