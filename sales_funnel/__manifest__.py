@@ -24,6 +24,7 @@
         "data/crm_lost_reason_data.xml",
         "data/mail_activity_type_data.xml",
         "data/crm_stage_collaboration_data.xml",
+        "data/crm_lead_handoff_activity_data.xml",
         "wizards/crm_stage_gate_override_wizard_views.xml",
         "wizards/crm_lead_lost_views.xml",
         "views/crm_stage_views.xml",

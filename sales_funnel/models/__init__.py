@@ -16,6 +16,7 @@ from . import crm_lead_history
 from . import crm_lead_line
 from . import crm_lead_handoff
 from . import crm_lead_handoff_attempt
+from . import crm_lead_handoff_activity
 from . import crm_lead_handoff_endpoint
 from . import sale_order
 from . import contract_contract
