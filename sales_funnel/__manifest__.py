@@ -47,6 +47,7 @@
         "views/sales_funnel_menus.xml",
         "wizards/crm_funnel_pipeline_wizard_views.xml",
         "wizards/crm_funnel_health_wizard_views.xml",
+        "wizards/crm_funnel_health_need_views.xml",
         "views/crm_stage_win_rate_log_views.xml",
         "report/crm_funnel_forecast_report_views.xml",
         "report/crm_funnel_stage_report_views.xml",

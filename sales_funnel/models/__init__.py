@@ -23,6 +23,7 @@ from . import contract_contract
 from . import crm_funnel_xlsx_export
 from . import crm_funnel_dashboard
 from . import crm_sales_target
+from . import crm_sales_target_need
 from . import crm_forecast_submission
 from . import crm_forecast_snapshot
 from . import crm_stage_win_rate_log

@@ -31,3 +31,4 @@ from . import test_interview
 from . import test_interview_report_pdf
 from . import test_stage_collaboration
 from . import test_handoff_activity
+from . import test_funnel_need
