@@ -365,5 +365,7 @@ def funnel_not_full(need, open_leads=0):
         return need.gap > 0
     if need.state != NEED_NEEDED:
         return False
-    supply = math.floor(open_leads * need.lead_conversion) if need.lead_conversion else 0
+    supply = (
+        math.floor(open_leads * need.lead_conversion) if need.lead_conversion else 0
+    )
     return need.stages[0].needed > supply

@@ -154,7 +154,10 @@ class CrmStage(models.Model):
         stages = self.sudo().search_fetch([], ["sequence", "team_id"])
         return tuple(
             sorted(
-                ((stage.id, stage._funnel_rank(), stage.team_id.id) for stage in stages),
+                (
+                    (stage.id, stage._funnel_rank(), stage.team_id.id)
+                    for stage in stages
+                ),
                 key=lambda row: row[1],
             )
         )

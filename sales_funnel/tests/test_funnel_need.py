@@ -1,5 +1,4 @@
 from odoo import Command
-
 from odoo.tests import tagged
 
 from .. import funnel_terms as terms
@@ -111,7 +110,9 @@ class TestFunnelNeed(AnalyticsCase):
         )
         self.assertEqual(need.state, terms.NEED_NEEDED)
         self.assertEqual([stage.needed for stage in need.stages], [40, 20, 10, 5])
-        self.assertEqual([stage.win_rate for stage in need.stages], [0.0625, 0.125, 0.25, 0.5])
+        self.assertEqual(
+            [stage.win_rate for stage in need.stages], [0.0625, 0.125, 0.25, 0.5]
+        )
         self.assertEqual(need.leads, 80)
         self.assertEqual(
             terms.opportunities_needed(0.0, 40000.0, [(1, 0.5)], 0.5).state,
@@ -120,8 +121,12 @@ class TestFunnelNeed(AnalyticsCase):
         self.assertEqual(
             terms.opportunities_needed(-5.0, 0.0, [(1, None)]).stages[0].needed, 0
         )
-        for average, rates in ((0.0, [(1, 0.5)]), (40000.0, [(1, 0.5), (2, None)]),
-                               (40000.0, [(1, 0.0)]), (40000.0, [])):
+        for average, rates in (
+            (0.0, [(1, 0.5)]),
+            (40000.0, [(1, 0.5), (2, None)]),
+            (40000.0, [(1, 0.0)]),
+            (40000.0, []),
+        ):
             need = terms.opportunities_needed(1000.0, average, rates, 0.5)
             self.assertEqual(need.state, terms.NEED_NO_HISTORY)
             self.assertFalse(need.stages)
@@ -168,7 +173,10 @@ class TestFunnelNeed(AnalyticsCase):
         self.assertTrue(theirs.funnel_not_full)
         for name in ("L4", "L5"):
             self._create(
-                name, "2026-11-20 09:00:00", user=self.salesman2, type="lead",
+                name,
+                "2026-11-20 09:00:00",
+                user=self.salesman2,
+                type="lead",
                 team_id=self.team.id,
             )
         theirs = self._health().filtered(lambda line: line.user_id == self.salesman2)
@@ -189,8 +197,11 @@ class TestFunnelNeed(AnalyticsCase):
         self._target(self.salesman, 10000.0)
         # 40,000 × 30% expected in December covers the target.
         self._create(
-            "Covering", "2026-11-20 09:00:00", stage_id=self.development.id,
-            team_id=self.team.id, date_deadline="2026-12-15",
+            "Covering",
+            "2026-11-20 09:00:00",
+            stage_id=self.development.id,
+            team_id=self.team.id,
+            date_deadline="2026-12-15",
         )
         mine = self._health().filtered(lambda line: line.user_id == self.salesman)
         self.assertEqual(mine.gap_amount, -20000)
@@ -210,7 +221,12 @@ class TestFunnelNeed(AnalyticsCase):
         self.assertEqual(need["state"], "needed")
         self.assertEqual(
             [(row["name"], row["needed"]) for row in need["stages"]],
-            [("Verification", 40), ("Development", 20), ("Proposal", 10), ("Closing", 5)],
+            [
+                ("Verification", 40),
+                ("Development", 20),
+                ("Proposal", 10),
+                ("Closing", 5),
+            ],
         )
         self.assertEqual(
             need["message"],

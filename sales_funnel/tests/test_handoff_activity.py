@@ -58,7 +58,9 @@ class TestHandoffActivity(HandoffCase):
         self.assertEqual(
             self.env["mail.activity"]
             .with_user(self.secretary)
-            .search([("id", "in", activities.ids), ("user_id", "=", self.secretary.id)]),
+            .search(
+                [("id", "in", activities.ids), ("user_id", "=", self.secretary.id)]
+            ),
             mine,
         )
 

@@ -40,8 +40,10 @@ class TestStageCollaboration(FunnelCase):
     def _brought_in(self, lead, users=None):
         """The open activities the stages planned on ``lead`` for ``users``."""
         return lead.activity_ids.filtered(
-            lambda activity: activity.sales_funnel_stage_id
-            and activity.user_id in (users or self.engineers)
+            lambda activity: (
+                activity.sales_funnel_stage_id
+                and activity.user_id in (users or self.engineers)
+            )
         )
 
     def _to_development(self, lead, user=None):
@@ -77,7 +79,9 @@ class TestStageCollaboration(FunnelCase):
         for activity in activities:
             self.assertEqual(activity.summary, "Join the deal at Development")
             self.assertEqual(activity.date_deadline, fields.Date.add(today, days=2))
-            self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_todo"))
+            self.assertEqual(
+                activity.activity_type_id, self.env.ref("mail.mail_activity_data_todo")
+            )
         # The engineer sees the deal and their activity.
         deal = self.lead.with_user(self.engineer)
         self.assertEqual(deal.name, "Substation retrofit")
