@@ -204,6 +204,7 @@ class CrmFunnelDashboard(models.AbstractModel):
         return {
             "state": need.state,
             "message": Target._need_message(need),
+            "explanation": Target._need_explanation(slice_need),
             "basis": Target._need_basis_label(slice_need),
             "average_deal": need.average_deal,
             "stages": [

@@ -7,7 +7,7 @@ from datetime import datetime, time
 from typing import NamedTuple
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount
 
 from .. import funnel_terms as terms
 
@@ -160,6 +160,30 @@ class CrmSalesTarget(models.Model):
         if need.leads:
             summary += " " + self.env._("(leads %(count)s)", count=need.leads)
         return summary
+
+    @api.model
+    def _need_explanation(self, slice_need):
+        """How the figures were worked out, with the rates used."""
+        need = slice_need.need
+        if need.state != terms.NEED_NEEDED:
+            return ""
+        explanation = self.env._(
+            "Needed = gap %(gap)s ÷ (average deal won %(average)s × share of the "
+            "opportunities entering the stage that end won). Rates of the last "
+            "twelve months: %(basis)s.",
+            gap=format_amount(self.env, need.gap, self.env.company.currency_id),
+            average=format_amount(
+                self.env, need.average_deal, self.env.company.currency_id
+            ),
+            basis=self._need_basis_label(slice_need),
+        )
+        if need.lead_conversion:
+            explanation += " " + self.env._(
+                "Lead conversion %(rate)s %%; open leads: %(count)s.",
+                rate=round(need.lead_conversion * 100),
+                count=slice_need.open_leads,
+            )
+        return explanation
 
     @api.model
     def _need_message(self, need):

@@ -44,7 +44,6 @@ class CrmStage(models.Model):
     collaboration_ids = fields.One2many(
         "crm.stage.collaboration",
         "stage_id",
-        string="Collaboration",
         help="Who is brought in when an opportunity enters this stage: each "
         "collaborator gets an activity on the opportunity.",
     )

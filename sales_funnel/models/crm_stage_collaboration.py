@@ -54,7 +54,6 @@ class CrmStageCollaboration(models.Model):
     )
     activity_type_id = fields.Many2one(
         "mail.activity.type",
-        string="Activity Type",
         required=True,
         default=lambda self: self.env.ref(
             "mail.mail_activity_data_todo", raise_if_not_found=False

@@ -236,6 +236,10 @@ class TestFunnelNeed(AnalyticsCase):
         )
         self.assertTrue(need["not_full"])
         self.assertEqual(need["basis"], "Own history")
+        self.assertIn(
+            "Rates of the last twelve months: Own history.", need["explanation"]
+        )
+        self.assertIn("Lead conversion 50 %; open leads: 1.", need["explanation"])
 
 
 @tagged("post_install", "-at_install")
