@@ -16,6 +16,8 @@ class CrmLead(models.Model):
         collaborator of the stage (a team's members, users) who may work in
         the deal's company. Nobody gets a second activity from the same stage
         on the same deal while the first is open (a step back and forth)."""
+        if self.env.context.get("mail_activity_automation_skip"):
+            return  # as activity_schedule: the caller plans no activity
         leads = self.filtered(
             lambda lead: lead.active and lead.type == "opportunity" and lead.stage_id
         )
