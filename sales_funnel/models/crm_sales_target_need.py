@@ -201,24 +201,16 @@ class CrmSalesTarget(models.Model):
                 "stage without any opportunity leaving it, in the last twelve months."
             )
         stages = self.env["crm.stage"].browse([stage.stage_id for stage in need.stages])
-        first, *rest = need.stages
-        needs = [
-            self.env._(
-                "%(count)s new opportunities in %(stage)s",
-                count=first.needed,
-                stage=stages[0].name,
-            ),
-            *(
-                self.env._("%(count)s in %(stage)s", count=stage.needed, stage=name)
-                for stage, name in zip(rest, stages[1:].mapped("name"), strict=True)
-            ),
-        ]
+        needs = ", ".join(
+            self.env._("%(count)s in %(stage)s", count=stage.needed, stage=name)
+            for stage, name in zip(need.stages, stages.mapped("name"), strict=True)
+        )
         message = self.env._(
-            "To reach the target you need %(needs)s.", needs=", ".join(needs)
+            "To reach the target you need new opportunities: %(needs)s.", needs=needs
         )
         if need.leads:
             message += " " + self.env._(
-                "That is %(count)s new leads at the lead conversion observed.",
+                "New leads needed at the lead conversion observed: %(count)s.",
                 count=need.leads,
             )
         return message

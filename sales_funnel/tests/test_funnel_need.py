@@ -230,9 +230,9 @@ class TestFunnelNeed(AnalyticsCase):
         )
         self.assertEqual(
             need["message"],
-            "To reach the target you need 40 new opportunities in Verification, 20 in "
-            "Development, 10 in Proposal, 5 in Closing. That is 80 new leads at the "
-            "lead conversion observed.",
+            "To reach the target you need new opportunities: 40 in Verification, 20 "
+            "in Development, 10 in Proposal, 5 in Closing. New leads needed at the "
+            "lead conversion observed: 80.",
         )
         self.assertTrue(need["not_full"])
         self.assertEqual(need["basis"], "Own history")

@@ -23,7 +23,7 @@ registry.category("web_tour.tours").add("sales_funnel_dashboard_tour", {
         },
         {
             trigger:
-                ".o_sf_need_message:contains('12 new opportunities in Proposal, 6 in Closing')",
+                ".o_sf_need_message:contains('new opportunities: 12 in Proposal, 6 in Closing')",
             content: "worked back from the 150,000 gap and the conversions of the last 12 months",
         },
         {
