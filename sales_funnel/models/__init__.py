@@ -4,6 +4,7 @@ from . import res_config_settings
 from . import crm_stage
 from . import crm_stage_collaboration
 from . import mail_activity
+from . import crm_lead_buying_role
 from . import crm_stage_criterion
 from . import crm_lead_criterion
 from . import crm_lead_stage_history
@@ -27,6 +28,11 @@ from . import crm_sales_target_need
 from . import crm_forecast_submission
 from . import crm_forecast_snapshot
 from . import crm_stage_win_rate_log
+from . import crm_lead_fact_card
+from . import crm_lead_problem
+from . import crm_lead_trial_report
+from . import crm_lead_evidence
+from . import ir_attachment
 from . import crm_lost_reason
 from . import res_partner
 from . import crm_lead_loss_report

@@ -25,6 +25,8 @@ from . import test_report_pdf
 from . import test_immutable
 from . import test_pipeline_adoption
 from . import test_demo_data
+from . import test_fact_card
+from . import test_evidence
 from . import test_loss_report
 from . import test_loss_report_pdf
 from . import test_interview
@@ -32,3 +34,4 @@ from . import test_interview_report_pdf
 from . import test_stage_collaboration
 from . import test_handoff_activity
 from . import test_funnel_need
+from . import test_migration_criteria_evidence
