@@ -14,6 +14,7 @@
     "data": [
         "security/sales_funnel_security.xml",
         "security/crm_lead_interview_security.xml",
+        "security/crm_salesperson_handover_security.xml",
         "security/ir.model.access.csv",
         "data/crm_stage_data.xml",
         "data/crm_stage_criterion_data.xml",
@@ -22,6 +23,7 @@
         "data/crm_funnel_xlsx_export_data.xml",
         "data/crm_lost_reason_data.xml",
         "data/mail_activity_type_data.xml",
+        "data/crm_salesperson_handover_data.xml",
         "wizards/crm_stage_gate_override_wizard_views.xml",
         "wizards/crm_lead_lost_views.xml",
         "views/crm_stage_views.xml",
@@ -54,6 +56,10 @@
         "views/crm_lead_interview_views.xml",
         "report/crm_lead_interview_report.xml",
         "views/crm_lead_interview_menus.xml",
+        "wizards/crm_salesperson_handover_wizard_views.xml",
+        "views/crm_salesperson_handover_views.xml",
+        "report/crm_salesperson_handover_report.xml",
+        "views/crm_salesperson_handover_menus.xml",
     ],
     "demo": [
         "demo/ir_actions_server_demo.xml",

@@ -1,0 +1,95 @@
+import os
+
+from odoo import Command
+from odoo.tests import new_test_user, tagged
+from odoo.tools.misc import file_path
+from odoo.tools.translate import TranslationImporter
+
+from .common import PdfReportCase
+
+
+@tagged("post_install", "-at_install")
+class TestSalespersonHandoverPdf(PdfReportCase):
+    """Print ‣ Hand-over gives what went to whom, in Chinese too."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("zh_CN")
+        cls.env["ir.module.module"].search(
+            [("name", "=", "sales_funnel")]
+        )._update_translations(["zh_CN"])
+        # Translations of a branch wait in i18n/pending/ until merged into zh_CN.po.
+        pending = os.path.join(file_path("sales_funnel/i18n"), "pending")
+        if os.path.isdir(pending):
+            importer = TranslationImporter(cls.env.cr, verbose=False)
+            for name in sorted(os.listdir(pending)):
+                if name.endswith(".po"):
+                    importer.load_file(os.path.join(pending, name), "zh_CN")
+            importer.save(overwrite=True)
+        groups = "sales_team.group_sale_salesman"
+        cls.leaving = new_test_user(
+            cls.env, "sf_ho_pdf_li", groups=groups, name="李娜", lang="zh_CN"
+        )
+        cls.colleague = new_test_user(
+            cls.env, "sf_ho_pdf_zhao", groups=groups, name="赵磊", lang="zh_CN"
+        )
+        cls.manager = new_test_user(
+            cls.env,
+            "sf_ho_pdf_wang",
+            groups="sales_team.group_sale_manager",
+            name="王强",
+            lang="zh_CN",
+        )
+        cls.env["crm.team"].create(
+            {
+                "name": "华东区",
+                "member_ids": [Command.set((cls.leaving | cls.colleague).ids)],
+            }
+        )
+        partner = cls.env["res.partner"].create(
+            {"name": "上海华东电力设备有限公司", "is_company": True}
+        )
+        cls.env["crm.lead"].create(
+            {
+                "name": "变电站改造",
+                "type": "opportunity",
+                "partner_id": partner.id,
+                "user_id": cls.leaving.id,
+                "stage_id": cls.env.ref("sales_funnel.crm_stage_verification").id,
+                "expected_revenue": 100000.0,
+            }
+        )
+        wizard = (
+            cls.env["crm.salesperson.handover.wizard"]
+            .with_user(cls.manager)
+            .create(
+                {
+                    "user_id": cls.leaving.id,
+                    "target_user_id": cls.colleague.id,
+                    "note": "客户采购经理五月退休",
+                }
+            )
+        )
+        cls.handover = cls.env["crm.salesperson.handover"].browse(
+            wizard.action_confirm()["res_id"]
+        )
+
+    def test_handover_prints_in_chinese(self):
+        pdf = self._render_pdf(
+            "sales_funnel.crm_salesperson_handover_action_print",
+            self.handover,
+            "zh_CN",
+            user=self.manager,
+        )
+        text = self._pdf_text(pdf)
+        self.assertIn("离职交接", text, "the report's title, in Chinese")
+        self.assertIn(self.handover.name, text)
+        self.assertIn("李娜", text, "who left")
+        self.assertIn("王强", text, "who handed over")
+        self.assertIn("交给 赵磊", text, "to whom")
+        self.assertIn("变电站改造", text, "what")
+        self.assertIn("商机", text, "the kind of record, in Chinese")
+        self.assertIn("100,000", text, "its amount")
+        self.assertIn("客户采购经理五月退休", text, "the note")
+        self._assert_chinese_font(pdf)
