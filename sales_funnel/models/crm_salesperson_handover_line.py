@@ -37,14 +37,14 @@ class CrmSalespersonHandoverLine(models.Model):
     amount = fields.Monetary(currency_field="currency_id", readonly=True)
     from_user_id = fields.Many2one(
         "res.users",
-        string="From",
+        string="Previous Owner",
         readonly=True,
         index=True,
         context={"active_test": False},
     )
     to_user_id = fields.Many2one(
         "res.users",
-        string="To",
+        string="Taken Over By",
         readonly=True,
         index=True,
         context={"active_test": False},

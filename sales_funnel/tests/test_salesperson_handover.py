@@ -160,7 +160,7 @@ class TestSalespersonHandover(HandoverCase):
         action = wizard.action_confirm()
         handover = self.env["crm.salesperson.handover"].browse(action["res_id"])
         for record in (self.lead, self.lead2, self.pool_lead, self.draft_forecast):
-            self.assertEqual(self._owner_of(record), self.colleague, record.name)
+            self.assertEqual(self._owner_of(record), self.colleague, str(record))
         self.assertEqual(self.activity.user_id, self.colleague)
         self.assertEqual(self.partner_activity.user_id, self.colleague)
         self.assertEqual(self._owner_of(self.current_target), self.colleague)
@@ -198,6 +198,22 @@ class TestSalespersonHandover(HandoverCase):
         )
         self.assertTrue(note, "a chatter note on the deal handed over")
         self.assertIn(self.colleague.name, note.body)
+
+    def test_reassignment_skips_the_gate_and_loss_rules(self):
+        # Grid automation sits in Proposal, its criteria not ticked: the gate
+        # refuses to move it on; the lost deal has its loss report.
+        with self.assertRaises(UserError):
+            self.lead2.with_user(self.leaving).write({"stage_id": self.closing.id})
+        report = self.lost.loss_report_id
+        rows = self.env["crm.lead.stage.history"].search_count([])
+        self._wizard(target_user_id=self.colleague.id).action_confirm()
+        self.assertEqual(self._owner_of(self.lead2), self.colleague)
+        self.assertEqual(self.lead2.stage_id, self.proposal)
+        self.assertFalse(self.lost.active, "still lost")
+        self.assertEqual(self.lost.loss_report_id, report)
+        self.assertEqual(
+            self.env["crm.lead.stage.history"].search_count([]), rows, "no move"
+        )
 
     def test_split_by_team(self):
         wizard = self._wizard(mode="team", target_user_id=self.colleague.id)

@@ -82,14 +82,23 @@ class TestSalespersonHandoverPdf(PdfReportCase):
             "zh_CN",
             user=self.manager,
         )
-        text = self._pdf_text(pdf)
-        self.assertIn("离职交接", text, "the report's title, in Chinese")
-        self.assertIn(self.handover.name, text)
-        self.assertIn("李娜", text, "who left")
-        self.assertIn("王强", text, "who handed over")
-        self.assertIn("交给 赵磊", text, "to whom")
-        self.assertIn("变电站改造", text, "what")
-        self.assertIn("商机", text, "the kind of record, in Chinese")
-        self.assertIn("100,000", text, "its amount")
-        self.assertIn("客户采购经理五月退休", text, "the note")
+        # Noto Sans CJK SC draws 户 with the glyph of 戶, which the text layer
+        # names (see test_loss_report_pdf): read it back as the page shows it.
+        text = self._pdf_text(pdf).translate(str.maketrans("戶", "户"))
+        for expected, why in (
+            ("销售人员离职交接", "the report's title, in Chinese"),
+            ("离职销售人员：李娜", "who left"),
+            ("交接经办人：王强", "who handed over"),
+            ("全部交给一位同事", "how it was split"),
+            ("类别", "the table's own words"),
+            ("销售团队", "the table's own words"),
+            ("金额", "the table's own words"),
+            ("未结商机", "the kind of record"),
+            ("变电站改造", "the opportunity"),
+            ("上海华东电力设备有限公司", "its customer"),
+            ("华东区", "its team"),
+            ("客户采购经理五月退休", "the note"),
+        ):
+            self.assertIn(expected, text, why)
+        self.assertRegex(text, r"移交给\s*赵磊", "to whom")
         self._assert_chinese_font(pdf)

@@ -26,7 +26,7 @@ class CrmSalespersonHandoverWizardLine(models.TransientModel):
     amount = fields.Monetary(currency_field="currency_id")
     to_user_id = fields.Many2one(
         "res.users",
-        string="To",
+        string="Taken Over By",
         compute="_compute_to_user_id",
         store=True,
         readonly=False,
