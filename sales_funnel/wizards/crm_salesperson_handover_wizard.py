@@ -44,7 +44,6 @@ class CrmSalespersonHandoverWizard(models.TransientModel):
     split_ids = fields.One2many(
         "crm.salesperson.handover.wizard.split",
         "wizard_id",
-        string="Split",
         compute="_compute_split_ids",
         store=True,
         readonly=False,
