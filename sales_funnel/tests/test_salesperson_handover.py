@@ -2,7 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import FunnelCase, HandoffCase
 
@@ -247,6 +247,28 @@ class TestSalespersonHandover(HandoverCase):
         self.assertEqual(self.partner_activity.user_id, self.colleague, "partner2's")
         self.assertEqual(self._owner_of(self.current_target), self.colleague2)
         self.assertEqual(self._owner_of(self.draft_forecast), self.colleague)
+
+    def test_split_in_the_form(self):
+        """The manager's screen: pick her, split by team, change a line."""
+        form = Form(self.env["crm.salesperson.handover.wizard"].with_user(self.manager))
+        form.user_id = self.leaving
+        form.target_user_id = self.colleague
+        form.mode = "team"
+        self.assertEqual(len(form.split_ids), 2)
+        for index in range(len(form.split_ids)):
+            with form.split_ids.edit(index) as split:
+                if split.team_id == self.north:
+                    split.user_id = self.colleague2
+        for index in range(len(form.line_ids)):
+            with form.line_ids.edit(index) as line:
+                if (line.res_model, line.res_id) == ("crm.lead", self.lead2.id):
+                    self.assertEqual(line.to_user_id, self.colleague2)
+                if (line.res_model, line.res_id) == ("crm.lead", self.pool_lead.id):
+                    line.to_user_id = self.colleague2
+        form.save().action_confirm()
+        self.assertEqual(self._owner_of(self.lead2), self.colleague2)
+        self.assertEqual(self._owner_of(self.pool_lead), self.colleague2)
+        self.assertEqual(self._owner_of(self.lead), self.colleague)
 
     def test_refusals_change_nothing(self):
         archived = new_test_user(

@@ -32,6 +32,9 @@ class CrmSalespersonHandoverWizardLine(models.TransientModel):
         readonly=False,
         domain="[('share', '=', False)]",
     )
+    manual = fields.Boolean(
+        help="The colleague was chosen on the line: the split does not change it."
+    )
 
     @api.depends(
         "team_id",
@@ -42,7 +45,26 @@ class CrmSalespersonHandoverWizardLine(models.TransientModel):
     )
     def _compute_to_user_id(self):
         for line in self:
-            line.to_user_id = line.wizard_id._colleague_of(line)
+            if not line.manual:
+                line.to_user_id = line.wizard_id._colleague_of(line)
+
+    @api.onchange("to_user_id")
+    def _onchange_to_user_id(self):
+        self.manual = True
+
+    # A colleague written on the line (the screen's values, an API call) is
+    # the manager's choice: later changes of the split leave it.
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("to_user_id"):
+                vals.setdefault("manual", True)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "to_user_id" in vals:
+            vals = dict(vals, manual=True)
+        return super().write(vals)
 
     def _prepare_handover_line_vals(self, note=None):
         """Values of the hand-over's line of this record."""
