@@ -1,9 +1,5 @@
-import os
-
 from odoo import Command
 from odoo.tests import new_test_user, tagged
-from odoo.tools.misc import file_path
-from odoo.tools.translate import TranslationImporter
 
 from .common import PdfReportCase
 
@@ -15,18 +11,7 @@ class TestSalespersonHandoverPdf(PdfReportCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("zh_CN")
-        cls.env["ir.module.module"].search(
-            [("name", "=", "sales_funnel")]
-        )._update_translations(["zh_CN"])
-        # Translations of a branch wait in i18n/pending/ until merged into zh_CN.po.
-        pending = os.path.join(file_path("sales_funnel/i18n"), "pending")
-        if os.path.isdir(pending):
-            importer = TranslationImporter(cls.env.cr, verbose=False)
-            for name in sorted(os.listdir(pending)):
-                if name.endswith(".po"):
-                    importer.load_file(os.path.join(pending, name), "zh_CN")
-            importer.save(overwrite=True)
+        cls._load_chinese()
         groups = "sales_team.group_sale_salesman"
         cls.leaving = new_test_user(
             cls.env, "sf_ho_pdf_li", groups=groups, name="李娜", lang="zh_CN"
