@@ -44,3 +44,5 @@ from . import crm_lead_interview_result
 from . import crm_lead_interview_step
 from . import crm_lead_interview_issue
 from . import crm_lead_interviews
+from . import crm_salesperson_handover
+from . import crm_salesperson_handover_line

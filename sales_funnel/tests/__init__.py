@@ -35,3 +35,5 @@ from . import test_stage_collaboration
 from . import test_handoff_activity
 from . import test_funnel_need
 from . import test_migration_criteria_evidence
+from . import test_salesperson_handover
+from . import test_salesperson_handover_pdf
