@@ -81,6 +81,8 @@
         "demo/crm_lead_handoff_demo.xml",
         "demo/crm_forecast_demo.xml",
         "demo/crm_stage_demo.xml",
+        "demo/crm_stage_collaboration_demo.xml",
+        "demo/crm_salesperson_handover_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -199,3 +199,48 @@ def test_no_demo_model(scratch_db):
         ["%demo%"],
     )
     assert scratch_db.fetchall() == []
+
+
+def test_demo_brings_in_the_solutions_engineer(scratch_db):
+    """Collaboration at stage entry: the solutions engineer joined his team after
+    the story, so only the deal Li Na moved into Development since gave him an
+    activity; Technical Support has none yet."""
+    scratch_db.execute(
+        "SELECT users.login, count(activity.id) FROM res_users users"
+        "  LEFT JOIN mail_activity activity ON activity.user_id = users.id"
+        " WHERE users.login IN ('zhou.jie', 'zheng.lin') GROUP BY users.login"
+    )
+    assert dict(scratch_db.fetchall()) == {"zhou.jie": 1, "zheng.lin": 0}
+
+
+def test_demo_has_a_past_handover(scratch_db):
+    """Ma Jun's hand-over: his deals, call and target split by customer between
+    two colleagues three weeks ago, his account archived."""
+    scratch_db.execute(
+        "SELECT handover.mode, users.active,"
+        "       handover.date < now() AT TIME ZONE 'UTC' - interval '14 days',"
+        "       handover.user_archived_date IS NOT NULL,"
+        "       array_agg(DISTINCT line.kind ORDER BY line.kind),"
+        "       array_agg(DISTINCT colleague.login ORDER BY colleague.login)"
+        "  FROM crm_salesperson_handover handover"
+        "  JOIN res_users users ON users.id = handover.user_id"
+        "  JOIN crm_salesperson_handover_line line ON line.handover_id = handover.id"
+        "  JOIN res_users colleague ON colleague.id = line.to_user_id"
+        " WHERE users.login = 'ma.jun'"
+        " GROUP BY handover.id, users.active"
+    )
+    assert scratch_db.fetchall() == [
+        (
+            "customer",
+            False,
+            True,
+            True,
+            ["activity", "opportunity", "target"],
+            ["liu.yang", "wang.lei"],
+        )
+    ]
+    scratch_db.execute(
+        "SELECT count(*) FROM crm_lead lead JOIN res_users users"
+        "    ON users.id = lead.user_id WHERE users.login = 'ma.jun' AND lead.active"
+    )
+    assert scratch_db.fetchone()[0] == 0
