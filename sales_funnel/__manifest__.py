@@ -14,6 +14,7 @@
     "data": [
         "security/sales_funnel_security.xml",
         "security/crm_lead_interview_security.xml",
+        "security/crm_funnel_selfcheck_security.xml",
         "security/ir.model.access.csv",
         "data/crm_stage_data.xml",
         "data/crm_stage_criterion_data.xml",
@@ -54,6 +55,9 @@
         "views/crm_lead_interview_views.xml",
         "report/crm_lead_interview_report.xml",
         "views/crm_lead_interview_menus.xml",
+        "data/crm_funnel_selfcheck_data.xml",
+        "views/crm_funnel_selfcheck_views.xml",
+        "views/crm_funnel_selfcheck_menus.xml",
     ],
     "demo": [
         "demo/ir_actions_server_demo.xml",

@@ -29,3 +29,5 @@ from . import test_loss_report
 from . import test_loss_report_pdf
 from . import test_interview
 from . import test_interview_report_pdf
+from . import test_selfcheck
+from . import test_selfcheck_review
