@@ -169,7 +169,7 @@ class CrmLeadInterview(models.Model):
 
     def _check_mutable(self, fnames=()):
         try:
-            super()._check_mutable(fnames)
+            return super()._check_mutable(fnames)
         except UserError as error:
             locked = self.filtered(lambda interview: not interview._is_mutable())
             raise UserError(

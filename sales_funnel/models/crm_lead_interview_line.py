@@ -28,7 +28,7 @@ class CrmLeadInterviewLine(models.AbstractModel):
 
     def _check_mutable(self, fnames=()):
         try:
-            super()._check_mutable(fnames)
+            return super()._check_mutable(fnames)
         except UserError:
             self.interview_id._check_mutable()
             raise

@@ -34,7 +34,6 @@ class CrmLeadInterviewStep(models.Model):
     )
     activity_id = fields.Many2one(
         "mail.activity",
-        string="Activity",
         readonly=True,
         copy=False,
         index="btree_not_null",

@@ -4,7 +4,7 @@ from odoo import fields, models
 class CrmLead(models.Model):
     """The opportunity's customer interview reports."""
 
-    _inherit = "crm.lead"
+    _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
 
     interview_ids = fields.One2many(
         "crm.lead.interview", "lead_id", string="Interview Reports"

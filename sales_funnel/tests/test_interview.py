@@ -58,7 +58,7 @@ class TestInterviewReport(InterviewCase):
         action = lead.action_log_interview()
         self.assertEqual(action["res_model"], "crm.lead.interview")
         form = Form(
-            self.Interview.with_user(self.salesman).with_context(action["context"])
+            self.Interview.with_user(self.salesman).with_context(**action["context"])
         )
         self.assertEqual(form.lead_id, self.lead)
         self.assertEqual(form.partner_id, self.partner, "the opportunity's customer")
