@@ -126,8 +126,8 @@ class CrmFunnelSelfcheck(models.Model):
     )
     # Targets and forecasts of the month and the quarter of the self-check.
     month_start = fields.Date(string="Month", readonly=True)
-    month_target = fields.Monetary(string="Month Target", readonly=True)
-    month_target_basis = fields.Char(string="Month Target Basis", readonly=True)
+    month_target = fields.Monetary(readonly=True)
+    month_target_basis = fields.Char(readonly=True)
     month_won = fields.Monetary(string="Won in the Month", readonly=True)
     month_expected = fields.Monetary(
         string="Won + Weighted in the Month",
@@ -136,35 +136,27 @@ class CrmFunnelSelfcheck(models.Model):
         "expected to close in it.",
     )
     month_forecast = fields.Monetary(
-        string="Month Forecast",
         readonly=True,
         help="The salesperson's latest submitted forecast of the month.",
     )
-    month_forecast_submitted = fields.Boolean(
-        string="Month Forecast Submitted", readonly=True
-    )
+    month_forecast_submitted = fields.Boolean(readonly=True)
     month_gap = fields.Monetary(
-        string="Month Gap",
         readonly=True,
         help="Target − forecast (won + weighted when no forecast was submitted).",
     )
     quarter_start = fields.Date(string="Quarter", readonly=True)
-    quarter_target = fields.Monetary(string="Quarter Target", readonly=True)
-    quarter_target_basis = fields.Char(string="Quarter Target Basis", readonly=True)
+    quarter_target = fields.Monetary(readonly=True)
+    quarter_target_basis = fields.Char(readonly=True)
     quarter_won = fields.Monetary(string="Won in the Quarter", readonly=True)
     quarter_expected = fields.Monetary(
         string="Won + Weighted in the Quarter", readonly=True
     )
     quarter_forecast = fields.Monetary(
-        string="Quarter Forecast",
         readonly=True,
         help="The salesperson's latest submitted forecast of the quarter.",
     )
-    quarter_forecast_submitted = fields.Boolean(
-        string="Quarter Forecast Submitted", readonly=True
-    )
+    quarter_forecast_submitted = fields.Boolean(readonly=True)
     quarter_gap = fields.Monetary(
-        string="Quarter Gap",
         readonly=True,
         help="Target − forecast (won + weighted when no forecast was submitted).",
     )

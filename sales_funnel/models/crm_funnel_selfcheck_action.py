@@ -57,7 +57,6 @@ class CrmFunnelSelfcheckAction(models.Model):
     )
     activity_id = fields.Many2one(
         "mail.activity",
-        string="Activity",
         readonly=True,
         copy=False,
         index="btree_not_null",

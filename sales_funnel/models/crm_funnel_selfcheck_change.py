@@ -38,7 +38,7 @@ class CrmFunnelSelfcheckChange(models.Model):
         ],
         readonly=True,
     )
-    from_stage_id = fields.Many2one("crm.stage", string="From Stage", readonly=True)
-    to_stage_id = fields.Many2one("crm.stage", string="To Stage", readonly=True)
+    from_stage_id = fields.Many2one("crm.stage", readonly=True)
+    to_stage_id = fields.Many2one("crm.stage", readonly=True)
     date = fields.Datetime(readonly=True)
     amount = fields.Monetary(readonly=True, aggregator="sum")
