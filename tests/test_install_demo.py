@@ -164,6 +164,33 @@ def test_demo_story_is_told(scratch_db, stage_ids):
     assert scratch_db.fetchone()[0] >= 1
 
 
+def test_demo_ticks_have_their_evidence(scratch_db, stage_ids):
+    """Every ticked criterion that asks for a document links it: interview
+    reports, Basic Facts Cards, problem records, trial reports, contracts."""
+    scratch_db.execute(
+        """
+        SELECT criterion.evidence_type, count(*),
+               count(*) FILTER (WHERE line.evidence_ref IS NULL)
+          FROM crm_lead_criterion line
+          JOIN crm_stage_criterion criterion ON criterion.id = line.criterion_id
+         WHERE line.done AND criterion.evidence_type != 'none'
+         GROUP BY criterion.evidence_type
+        """
+    )
+    ticks = {kind: (count, unlinked) for kind, count, unlinked in scratch_db}
+    assert set(ticks) == {
+        "interview",
+        "card_section",
+        "problem",
+        "trial",
+        "attachment",
+    }, ticks
+    assert all(unlinked == 0 for _count, unlinked in ticks.values()), ticks
+    scratch_db.execute("SELECT count(*), avg(completeness) FROM crm_lead_fact_card")
+    cards, completeness = scratch_db.fetchone()
+    assert cards >= 40 and 0 < completeness < 100, (cards, completeness)
+
+
 def test_no_demo_model(scratch_db):
     """The demo is data: the addon registers no model for it."""
     scratch_db.execute(

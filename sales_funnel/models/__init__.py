@@ -2,6 +2,7 @@ from . import crm_immutable_mixin
 from . import res_company
 from . import res_config_settings
 from . import crm_stage
+from . import crm_lead_buying_role
 from . import crm_stage_criterion
 from . import crm_lead_criterion
 from . import crm_lead_stage_history
@@ -22,6 +23,11 @@ from . import crm_sales_target
 from . import crm_forecast_submission
 from . import crm_forecast_snapshot
 from . import crm_stage_win_rate_log
+from . import crm_lead_fact_card
+from . import crm_lead_problem
+from . import crm_lead_trial_report
+from . import crm_lead_evidence
+from . import ir_attachment
 from . import crm_lost_reason
 from . import res_partner
 from . import crm_lead_loss_report

@@ -180,6 +180,13 @@ class CrmLeadInterview(models.Model):
                 )
             ) from error
 
+    def write(self, vals):
+        res = super().write(vals)
+        if "state" in vals:
+            # A submitted report is evidence of the opportunity's criteria.
+            self.lead_id._sync_evidence_ticks()
+        return res
+
     def unlink(self):
         self._check_mutable()
         # The next steps' activities go with the report (the database cascade

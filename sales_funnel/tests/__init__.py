@@ -25,9 +25,12 @@ from . import test_report_pdf
 from . import test_immutable
 from . import test_pipeline_adoption
 from . import test_demo_data
+from . import test_fact_card
+from . import test_evidence
 from . import test_loss_report
 from . import test_loss_report_pdf
 from . import test_interview
 from . import test_interview_report_pdf
+from . import test_migration_criteria_evidence
 from . import test_selfcheck
 from . import test_selfcheck_review

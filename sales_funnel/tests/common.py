@@ -9,11 +9,13 @@
   rendering through wkhtmltopdf and read it back with poppler).
 """
 
+import base64
 import re
 import shutil
 import subprocess
 import unicodedata
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -21,6 +23,7 @@ from freezegun import freeze_time
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user
 from odoo.tests.common import TransactionCase
+from odoo.tools.translate import TranslationImporter
 
 
 class FunnelCase(TransactionCase):
@@ -66,9 +69,170 @@ class FunnelCase(TransactionCase):
             }
         )
 
-    def _tick_all(self, lead, user=None):
+    @classmethod
+    def _tick_all(cls, lead, user=None):
+        """Tick the required criteria of the current stage, as ``user``, with
+        the documents they ask for (see ``_provide_evidence``)."""
+        user = user or cls.salesman
         lines = lead.current_criterion_ids.filtered("required")
-        lines.with_user(user or self.salesman).write({"done": True})
+        cls._provide_evidence(lines, user)
+        lines.with_user(user).write({"done": True})
+
+    # ------------------------------------------------------------------
+    # The evidence criteria ask for (crm.stage.criterion.evidence_type)
+    # ------------------------------------------------------------------
+
+    @classmethod
+    def _provide_evidence(cls, lines, user=None):
+        """Make, as ``user``, the documents the criteria of ``lines`` ask for:
+        one maker per evidence type (``_make_evidence_<type>``), called once
+        an opportunity with the criteria of that type."""
+        user = user or cls.salesman
+        todo = {}
+        for line in lines:
+            kind = line.criterion_id.evidence_type
+            if kind and kind != "none":
+                key = (line.lead_id, kind)
+                todo[key] = todo.get(key, cls.env["crm.stage.criterion"])
+                todo[key] |= line.criterion_id
+        for (lead, kind), criteria in todo.items():
+            getattr(cls, f"_make_evidence_{kind}")(lead.with_user(user), criteria)
+
+    @classmethod
+    def _customer_contact(cls, lead, name, function=None):
+        return cls.env["res.partner"].create(
+            {
+                "name": name,
+                "parent_id": lead.partner_id.id,
+                "type": "contact",
+                "function": function,
+            }
+        )
+
+    # The card section → the values that fill it in.
+    _CARD_ROLES = {
+        "decision_maker": ["decision_maker"],
+        "coach": ["coach"],
+        "buyer": ["buyer"],
+        "buying_roles": ["user", "influencer", "decision_maker", "buyer"],
+        "basics": ["user", "influencer", "decision_maker", "buyer"],
+        "complete": ["decision_maker", "coach", "buyer"],
+    }
+
+    @classmethod
+    def _card_values(cls, lead, sections):
+        card = lead.fact_card_ids[:1]
+        present = set(card.role_ids.mapped("role"))
+        roles = []
+        for section in sections:
+            for role in cls._CARD_ROLES.get(section, []):
+                if role not in present:
+                    present.add(role)
+                    contact = cls._customer_contact(lead, f"{role} of {lead.name}")
+                    roles.append(
+                        Command.create({"role": role, "partner_id": contact.id})
+                    )
+        vals = {"role_ids": roles} if roles else {}
+        if {"organisation", "basics", "complete"} & set(sections):
+            vals["organisation"] = "<p>Plant manager → procurement → director</p>"
+        if {"value_points", "complete"} & set(sections):
+            vals.update(value_point_1="Energy savings", value_point_2="Uptime")
+        if {"budget", "complete"} & set(sections):
+            vals.update(has_budget=True, budget_amount=500000.0)
+        if {"funds", "complete"} & set(sections):
+            vals["funds_source"] = "Group technical-renovation fund"
+        if {"buying_stage", "complete"} & set(sections):
+            vals["buying_stage"] = "evaluation"
+        return card, vals
+
+    @classmethod
+    def _make_evidence_card_section(cls, lead, criteria):
+        card, vals = cls._card_values(lead, criteria.mapped("evidence_card_section"))
+        if card:
+            card.write(vals)
+        else:
+            cls.env["crm.lead.fact.card"].with_user(lead.env.user).create(
+                {"lead_id": lead.id, **vals}
+            )
+
+    @classmethod
+    def _make_evidence_interview(cls, lead, criteria):
+        """A submitted interview report; the buying roles the criteria ask
+        for are named on the card and take part."""
+        roles = [role for role in criteria.mapped("evidence_role") if role]
+        contacts = cls.env["res.partner"]
+        if roles:
+            card = lead.fact_card_ids[:1]
+            present = card.role_ids.filtered(lambda role: role.role in roles)
+            contacts = present.partner_id
+            missing = set(roles) - set(present.mapped("role"))
+            if missing:
+                new = {
+                    role: cls._customer_contact(lead, f"{role} of {lead.name}")
+                    for role in missing
+                }
+                vals = {
+                    "role_ids": [
+                        Command.create({"role": role, "partner_id": contact.id})
+                        for role, contact in new.items()
+                    ]
+                }
+                if card:
+                    card.write(vals)
+                else:
+                    cls.env["crm.lead.fact.card"].with_user(lead.env.user).create(
+                        {"lead_id": lead.id, **vals}
+                    )
+                contacts |= cls.env["res.partner"].union(*new.values())
+        if not contacts:
+            contacts = cls._customer_contact(lead, f"Host of {lead.name}")
+        interview = lead.env["crm.lead.interview"].create(
+            {
+                "lead_id": lead.id,
+                "objective": "Understand the lighting needs of the plant",
+                "participant_ids": [
+                    Command.create({"partner_id": contact.id}) for contact in contacts
+                ],
+                "result_ids": [Command.create({"name": "Needs confirmed"})],
+            }
+        )
+        interview.action_submit()
+
+    @classmethod
+    def _make_evidence_problem(cls, lead, criteria):
+        lead.env["crm.lead.problem"].create(
+            {
+                "lead_id": lead.id,
+                "name": "Warehouse lighting too dim for night shifts",
+                "impact": "Picking errors",
+            }
+        )
+
+    @classmethod
+    def _make_evidence_trial(cls, lead, criteria):
+        contact = cls._customer_contact(lead, f"Signer of {lead.name}")
+        report = lead.env["crm.lead.trial.report"].create(
+            {
+                "lead_id": lead.id,
+                "name": "20 LED high-bay lamps in warehouse 3",
+                "accepted_by_id": contact.id,
+                "acceptance_date": fields.Date.today(),
+                "signed_report": base64.b64encode(b"%PDF-1.4 signed"),
+                "signed_report_name": "trial.pdf",
+            }
+        )
+        report.action_accept()
+
+    @classmethod
+    def _make_evidence_attachment(cls, lead, criteria):
+        lead.env["ir.attachment"].create(
+            {
+                "name": "stamped-contract.pdf",
+                "raw": b"%PDF-1.4 stamped",
+                "res_model": "crm.lead",
+                "res_id": lead.id,
+            }
+        )
 
     @contextmanager
     def _at(self, when):
@@ -337,6 +501,22 @@ KANGXI_RADICALS = re.compile("[\u2e80-\u2fdf]")
 
 class PdfReportCase(HttpCase):
     """A test that prints reports to real PDF and reads them back."""
+
+    @classmethod
+    def _load_chinese(cls):
+        """zh_CN active with the addon's translations; those a branch keeps in
+        ``i18n/pending/*.po`` until they are merged into zh_CN.po too."""
+        cls.env["res.lang"]._activate_lang("zh_CN")
+        cls.env["ir.module.module"].search(
+            [("name", "=", "sales_funnel")]
+        )._update_translations(["zh_CN"])
+        pending = Path(__file__).parent.parent / "i18n" / "pending"
+        files = sorted(pending.glob("*.po")) if pending.is_dir() else []
+        if files:
+            importer = TranslationImporter(cls.env.cr, verbose=False)
+            for path in files:
+                importer.load_file(str(path), "zh_CN")
+            importer.save(overwrite=True)
 
     def _require_pdf_tools(self):
         # A missing tool fails the test (never skips it), saying what to install.

@@ -1,14 +1,9 @@
 from datetime import date
-from pathlib import Path
 
 from odoo import Command
 from odoo.tests import new_test_user, tagged
-from odoo.tools.translate import TranslationImporter
 
 from .common import PdfReportCase
-
-# zh_CN strings not yet merged into i18n/zh_CN.po (gone once they are).
-PENDING_PO = Path(__file__).parent.parent / "i18n" / "pending" / "i10iv.po"
 
 
 @tagged("post_install", "-at_install")
@@ -19,14 +14,7 @@ class TestInterviewReportPdf(PdfReportCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("zh_CN")
-        cls.env["ir.module.module"].search(
-            [("name", "=", "sales_funnel")]
-        )._update_translations(["zh_CN"])
-        if PENDING_PO.exists():
-            importer = TranslationImporter(cls.env.cr, verbose=False)
-            importer.load_file(str(PENDING_PO), "zh_CN")
-            importer.save(overwrite=True)
+        cls._load_chinese()
         cls.salesman = new_test_user(
             cls.env,
             "sf_pdf_interview",

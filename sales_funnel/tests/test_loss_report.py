@@ -24,9 +24,7 @@ class LossReportCase(FunnelCase):
 
     @classmethod
     def _tick_and_move(cls, lead, stage):
-        lead.current_criterion_ids.filtered("required").with_user(lead.user_id).write(
-            {"done": True}
-        )
+        cls._tick_all(lead, lead.user_id)
         lead.with_user(lead.user_id).write({"stage_id": stage.id})
 
     def _wizard(self, leads, user=None, **vals):

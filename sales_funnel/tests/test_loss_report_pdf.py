@@ -1,8 +1,4 @@
-import os
-
 from odoo.tests import new_test_user, tagged
-from odoo.tools.misc import file_path
-from odoo.tools.translate import TranslationImporter
 
 from .common import PdfReportCase
 
@@ -14,19 +10,7 @@ class TestLossReportPdf(PdfReportCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("zh_CN")
-        cls.env["ir.module.module"].search(
-            [("name", "=", "sales_funnel")]
-        )._update_translations(["zh_CN"])
-        # Translations of a branch wait in i18n/pending/ until merged into zh_CN.po.
-        pending = file_path("sales_funnel/i18n")
-        pending = os.path.join(pending, "pending")
-        if os.path.isdir(pending):
-            importer = TranslationImporter(cls.env.cr, verbose=False)
-            for name in sorted(os.listdir(pending)):
-                if name.endswith(".po"):
-                    importer.load_file(os.path.join(pending, name), "zh_CN")
-            importer.save(overwrite=True)
+        cls._load_chinese()
         cls.salesman = new_test_user(
             cls.env,
             "sf_loss_pdf_sales",

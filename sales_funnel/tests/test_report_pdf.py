@@ -10,10 +10,7 @@ class TestFunnelChecklistPdf(PdfReportCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("zh_CN")
-        cls.env["ir.module.module"].search(
-            [("name", "=", "sales_funnel")]
-        )._update_translations(["zh_CN"])
+        cls._load_chinese()
         cls.salesman = new_test_user(
             cls.env,
             "sf_pdf_sales",

@@ -1,4 +1,4 @@
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import new_test_user, tagged
 from odoo.tests.common import TransactionCase
 
@@ -26,12 +26,43 @@ class TestStageEntryActivity(TransactionCase):
                 "entry_activity_days": 3,
             }
         )
+        customer = cls.env["res.partner"].create(
+            {"name": "Entry customer", "is_company": True}
+        )
         cls.lead = cls.env["crm.lead"].create(
             {
                 "name": "Entry activity deal",
                 "type": "opportunity",
+                "partner_id": customer.id,
                 "stage_id": cls.verification.id,
                 "user_id": cls.salesman.id,
+            }
+        )
+        # The interview report and the Basic Facts Card Verification asks for.
+        contacts = cls.env["res.partner"].create(
+            [{"name": f"Entry contact {n}", "parent_id": customer.id} for n in range(4)]
+        )
+        cls.env["crm.lead.interview"].create(
+            {
+                "lead_id": cls.lead.id,
+                "objective": "First visit",
+                "participant_ids": [Command.create({"partner_id": contacts[0].id})],
+                "user_ids": [Command.set(cls.salesman.ids)],
+                "result_ids": [Command.create({"name": "Needs confirmed"})],
+            }
+        ).action_submit()
+        cls.env["crm.lead.fact.card"].create(
+            {
+                "lead_id": cls.lead.id,
+                "organisation": "<p>Director approves, procurement buys</p>",
+                "role_ids": [
+                    Command.create({"role": role, "partner_id": contact.id})
+                    for role, contact in zip(
+                        ["user", "influencer", "decision_maker", "buyer"],
+                        contacts,
+                        strict=True,
+                    )
+                ],
             }
         )
         cls.lead.current_criterion_ids.write({"done": True})

@@ -1,5 +1,6 @@
 import shutil
 
+from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -17,13 +18,49 @@ class TestSalesFunnelUi(HttpCase):
         )
         cls.verification = cls.env.ref("sales_funnel.crm_stage_verification")
         cls.development = cls.env.ref("sales_funnel.crm_stage_development")
+        customer = cls.env["res.partner"].create(
+            {"name": "SF Tour Customer", "is_company": True}
+        )
         cls.lead = cls.env["crm.lead"].create(
             {
                 "name": "SF Tour Deal",
                 "type": "opportunity",
+                "partner_id": customer.id,
                 "user_id": cls.salesman.id,
                 "stage_id": cls.verification.id,
                 "expected_revenue": 120000,
+            }
+        )
+        # The interview report and the Basic Facts Card are there: they tick
+        # the criteria they answer.
+        contacts = cls.env["res.partner"].create(
+            [{"name": f"SF Tour {role}", "parent_id": customer.id} for role in range(4)]
+        )
+        interview = (
+            cls.env["crm.lead.interview"]
+            .with_user(cls.salesman)
+            .create(
+                {
+                    "lead_id": cls.lead.id,
+                    "objective": "First visit",
+                    "participant_ids": [Command.create({"partner_id": contacts[0].id})],
+                    "result_ids": [Command.create({"name": "Needs confirmed"})],
+                }
+            )
+        )
+        interview.action_submit()
+        cls.env["crm.lead.fact.card"].with_user(cls.salesman).create(
+            {
+                "lead_id": cls.lead.id,
+                "organisation": "<p>Plant manager, procurement, director</p>",
+                "role_ids": [
+                    Command.create({"role": role, "partner_id": contact.id})
+                    for role, contact in zip(
+                        ["user", "influencer", "decision_maker", "buyer"],
+                        contacts,
+                        strict=True,
+                    )
+                ],
             }
         )
 

@@ -24,7 +24,7 @@ registry.category("web_tour.tours").add("sales_funnel_gate_tour", {
             run: `drag_and_drop (${column("Development")})`,
         },
         {
-            trigger: ".modal:contains('Submitted the Basic Facts Card')",
+            trigger: ".modal:contains('Customer passed the credit check')",
             content: "the refusal lists the missing criteria",
         },
         {
@@ -45,7 +45,15 @@ registry.category("web_tour.tours").add("sales_funnel_gate_tour", {
             trigger: ".modal .o_data_row:eq(7)",
             content: "the checklist of Verification is shown",
         },
-        ...[0, 1, 2, 3, 4, 5, 6, 7].map(tickRow),
+        {
+            trigger: ".modal .o_data_row:eq(3) .o_field_boolean_toggle input:checked",
+            content: "the interview report ticked the face-to-face meeting",
+        },
+        {
+            trigger: ".modal .o_data_row:eq(7) .o_field_boolean_toggle input:checked",
+            content: "the criteria the Basic Facts Card answers are ticked already",
+        },
+        ...[0, 1, 2, 4].map(tickRow),
         {
             trigger: ".modal .o_form_button_save",
             content: "save the ticks",
