@@ -716,15 +716,43 @@ class CrmFunnelSelfcheck(models.Model):
     @api.model
     def _fact_card_incomplete_ids(self, domain):
         """Ids of the opportunities within ``domain`` whose Basic Facts Card
-        (``crm.lead.fact.card``, when installed) is missing or not complete."""
+        (``crm.lead.fact.card``, when installed) lacks a section that a required
+        criterion of their stage, or of a stage before it, asks for (no card:
+        every such section is missing)."""
         if "crm.lead.fact.card" not in self.env:
             return set()
-        complete = self.env["crm.lead.fact.card"]._search([("completeness", ">=", 100)])
-        return set(
-            self.env["crm.lead"]
-            ._search([*domain, ("id", "not in", complete.subselect("lead_id"))])
-            .get_result_ids()
+        criteria = self.env["crm.stage.criterion"].search_fetch(
+            [("evidence_type", "=", "card_section"), ("required", "=", True)],
+            ["stage_id", "evidence_card_section"],
         )
+        if not criteria:
+            return set()
+        leads = self.env["crm.lead"].search_fetch(domain, ["stage_id"])
+        cards = {
+            card.lead_id.id: card
+            for card in self.env["crm.lead.fact.card"].search(
+                [("lead_id", "in", leads.ids)]
+            )
+        }
+        needed = {}
+        for stage in leads.stage_id:
+            needed[stage.id] = {
+                criterion.evidence_card_section
+                for criterion in criteria
+                if criterion.stage_id._funnel_rank() <= stage._funnel_rank()
+            }
+        return {
+            lead.id
+            for lead in leads
+            if needed[lead.stage_id.id]
+            and (
+                lead.id not in cards
+                or not all(
+                    cards[lead.id]._section_done(section)
+                    for section in needed[lead.stage_id.id]
+                )
+            )
+        }
 
     @api.model
     def _selfcheck_targets(self, companies, users, today):

@@ -200,6 +200,9 @@ class TestSelfcheckJob(SelfcheckCase):
         lines = {line.lead_id: line for line in selfcheck.deal_line_ids}
         self.assertEqual(set(lines), {self.deal_a, self.deal_c, self.deal_f})
         self.assertTrue(lines[self.deal_a].criteria_missing_count)
+        # Its card has what Verification asked for, not yet what Development asks.
+        self.assertTrue(lines[self.deal_a].fact_card_incomplete)
+        self.assertFalse(lines[self.deal_f].fact_card_incomplete)
         self.assertFalse(
             lines[self.deal_a].is_stuck or lines[self.deal_a].activity_overdue
         )
