@@ -1,5 +1,5 @@
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from markupsafe import Markup
 
@@ -427,6 +427,19 @@ class CrmFunnelSelfcheck(models.Model):
         return self._prepare_selfchecks(companies, today)
 
     @api.model
+    def action_prepare_selfchecks(self, day=None):
+        """Sales managers: prepare the self-checks of the week of ``day`` (today)
+        in their companies now, for the salespeople who have none yet (a new
+        salesperson, a changed self-check day)."""
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise UserError(
+                self.env._("Only sales managers prepare the weekly self-checks.")
+            )
+        day = fields.Date.to_date(day) if day else fields.Date.context_today(self)
+        self._prepare_selfchecks(self.env.companies, day)
+        return True
+
+    @api.model
     def _cron_remind_selfchecks(self):
         """Remind the salespeople (and their team leader) of the self-checks
         still to submit after their deadline, once."""
@@ -474,7 +487,11 @@ class CrmFunnelSelfcheck(models.Model):
         if not people:
             return self.browse()
         users = self.env["res.users"].union(*(user for _company, user in people))
-        now = fields.Datetime.now()
+        # A past week's self-check (a late run, the demo) reads up to that day.
+        now = min(
+            fields.Datetime.now(),
+            datetime.combine(today + timedelta(days=1), time.min),
+        )
         compare_date = today - timedelta(days=7)
         stages_now = self._selfcheck_stage_figures(companies, users, today)
         stages_before = self._selfcheck_stage_figures(companies, users, compare_date)

@@ -278,6 +278,16 @@ class TestSelfcheckJob(SelfcheckCase):
         self.company.sales_funnel_selfcheck_weekday = "0"  # Monday
         self.assertFalse(self._prepare())
         self.assertTrue(self._prepare("2031-03-17 08:00:00"))
+        # A sales manager prepares them on another day (a salesperson hired
+        # mid-week); a salesperson does not.
+        with self._at("2031-03-26 08:00:00"), self.assertRaises(UserError):
+            self.Selfcheck.with_user(self.salesman).action_prepare_selfchecks()
+        with self._at("2031-03-26 08:00:00"):
+            self.Selfcheck.with_user(self.manager).action_prepare_selfchecks()
+        self.assertEqual(
+            self._mine().mapped("week_start"),
+            [fields.Date.to_date("2031-03-24"), fields.Date.to_date("2031-03-17")],
+        )
         # Another company's self-check day does not prepare this company's.
         other = self.env["res.company"].create(
             {"name": "华南分公司", "sales_funnel_selfcheck_weekday": "4"}
