@@ -22,6 +22,8 @@ submissions and the forecast snapshots, the stuck list.
   quarter, this year (their bounds and labels).
 - **Target of a slice for a period**: ``crm.sales.target._target_amounts``
   (it reads targets with the user's access rights, so it is a model method).
+- **Opportunities needed** (worked back from the target): ``opportunities_needed``
+  below; its observed rates are read by ``crm.sales.target._opportunities_needed``.
 
 Why a module of functions rather than a model: the trigger functions of the
 Funnel Forecast are built when the module is imported, without an environment,
@@ -31,6 +33,9 @@ is the point: figures of two screens cannot drift apart.
 
 The SQL builders take the aliases of the tables in the query they go in.
 """
+
+import math
+from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 
@@ -237,3 +242,130 @@ def period_name(kind, start):
 def period_choices(env):
     """[(key, label)] of the dashboard's periods, in the user's language."""
     return [(key, env._(label)) for key, (_kind, _offset, label) in PERIODS.items()]
+
+
+# ---------------------------------------------------------------------------
+# Opportunities needed, worked back from the target
+# (能计算出来要完成任务需要多少潜在客户、意向客户)
+# ---------------------------------------------------------------------------
+
+# The observed rates are those of the last twelve months (this month included).
+NEED_HISTORY_MONTHS = 12
+
+NEED_NO_TARGET = "no_target"  # no target for the period: nothing to work back from
+NEED_REACHED = "reached"  # won + weighted cover the target: nothing needed
+NEED_NO_HISTORY = "no_history"  # no won deal, or a stage with no observed outcome
+NEED_NEEDED = "needed"
+
+
+class StageNeed(NamedTuple):
+    stage_id: int
+    # Share of the opportunities leaving the stage that went on (0-1).
+    conversion: float
+    # Share of the opportunities entering the stage that end won (0-1).
+    win_rate: float
+    needed: int
+
+
+class FunnelNeed(NamedTuple):
+    state: str
+    gap: float
+    average_deal: float
+    # The stages on the way to Won, the top of the funnel first.
+    stages: tuple
+    lead_conversion: float | None
+    leads: int | None
+
+
+def need_history_start(today):
+    """First day of the twelve months whose history gives the rates."""
+    return date_utils.start_of(today, "month") - relativedelta(
+        months=NEED_HISTORY_MONTHS - 1
+    )
+
+
+def stage_conversion(moved_on, lost):
+    """Conversion of a stage: of the opportunities that left it in the last
+    twelve months, the share that went on to a later stage or Won; a step back
+    is no outcome (the opportunity is still in the funnel). None without any
+    outcome."""
+    decided = (moved_on or 0) + (lost or 0)
+    return (moved_on or 0) / decided if decided else None
+
+
+def lead_conversion(converted, lost):
+    """Lead → opportunity: of the leads created in the last twelve months and
+    decided since, the share converted into opportunities. None without any."""
+    decided = (converted or 0) + (lost or 0)
+    return (converted or 0) / decided if decided else None
+
+
+def _ceil(value):
+    # 12.000000001 (floating point) is 12 opportunities, not 13.
+    return math.ceil(round(value, 6))
+
+
+def opportunities_needed(gap, average_deal, conversions, leads_rate=None):
+    """How many new opportunities each stage needs to close ``gap``.
+
+    - ``gap``: target − won − weighted open of the period (None: no target);
+    - ``average_deal``: the average amount of the deals won in the last twelve
+      months;
+    - ``conversions``: [(stage id, conversion)] of the stages on the way to Won,
+      the top of the funnel first (``stage_conversion``; None: no outcome);
+    - ``leads_rate``: the lead conversion (``lead_conversion``), or None.
+
+    A new opportunity entering stage S ends won with the product of the
+    conversions of S and of every later stage (win rate from S); it brings in
+    average deal × that win rate on average, so S needs
+
+        needed(S) = ⌈ gap ÷ (average deal × win rate from S) ⌉
+
+    new opportunities, and the top of the funnel ⌈ needed(top) ÷ lead
+    conversion ⌉ new leads. Each figure is rounded up on its own.
+    """
+    if gap is None:
+        return FunnelNeed(NEED_NO_TARGET, 0.0, average_deal or 0.0, (), None, None)
+    rates = [rate for _stage_id, rate in conversions]
+    if gap <= 0:
+        return FunnelNeed(
+            NEED_REACHED,
+            gap,
+            average_deal or 0.0,
+            tuple(StageNeed(stage_id, rate, 0.0, 0) for stage_id, rate in conversions),
+            leads_rate,
+            0,
+        )
+    if not average_deal or not rates or any(not rate for rate in rates):
+        return FunnelNeed(NEED_NO_HISTORY, gap, average_deal or 0.0, (), None, None)
+    stages = []
+    win_rate = 1.0
+    for stage_id, rate in reversed(conversions):
+        win_rate *= rate
+        stages.append(
+            StageNeed(stage_id, rate, win_rate, _ceil(gap / (average_deal * win_rate)))
+        )
+    stages.reverse()
+    leads = _ceil(stages[0].needed / leads_rate) if leads_rate else None
+    return FunnelNeed(
+        NEED_NEEDED, gap, average_deal, tuple(stages), leads_rate or None, leads
+    )
+
+
+def funnel_not_full(need, open_leads=0):
+    """Funnel not full (漏斗不满): the top of the funnel is short of the need.
+
+    The new opportunities the top stage needs come from the open leads, each
+    converting at the observed lead conversion: the funnel is not full when
+    they are not expected to supply them (without lead history, open leads
+    supply nothing). Without history to say how many are needed, a gap left
+    by won + weighted is enough to say the funnel is not full.
+    """
+    if need.state == NEED_NO_HISTORY:
+        return need.gap > 0
+    if need.state != NEED_NEEDED:
+        return False
+    supply = (
+        math.floor(open_leads * need.lead_conversion) if need.lead_conversion else 0
+    )
+    return need.stages[0].needed > supply

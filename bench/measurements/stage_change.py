@@ -43,9 +43,10 @@ class StageChange:
                 """
                 WITH new AS (
                     INSERT INTO crm_stage_criterion (name, stage_id, sequence,
-                                                     required, active)
+                                                     required, active,
+                                                     evidence_type)
                     SELECT jsonb_build_object('en_US', 'Bench criterion ' || g),
-                           %(stage)s, 100 + g, TRUE, TRUE
+                           %(stage)s, 100 + g, TRUE, TRUE, 'none'
                       FROM generate_series(1, %(n)s) g
                     RETURNING id, stage_id
                 )

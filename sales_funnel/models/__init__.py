@@ -2,6 +2,8 @@ from . import crm_immutable_mixin
 from . import res_company
 from . import res_config_settings
 from . import crm_stage
+from . import crm_stage_collaboration
+from . import mail_activity
 from . import crm_lead_buying_role
 from . import crm_stage_criterion
 from . import crm_lead_criterion
@@ -10,16 +12,19 @@ from . import crm_stage_gate_override
 from . import product_category
 from . import crm_lead
 from . import crm_lead_gate
+from . import crm_lead_collaboration
 from . import crm_lead_history
 from . import crm_lead_line
 from . import crm_lead_handoff
 from . import crm_lead_handoff_attempt
+from . import crm_lead_handoff_activity
 from . import crm_lead_handoff_endpoint
 from . import sale_order
 from . import contract_contract
 from . import crm_funnel_xlsx_export
 from . import crm_funnel_dashboard
 from . import crm_sales_target
+from . import crm_sales_target_need
 from . import crm_forecast_submission
 from . import crm_forecast_snapshot
 from . import crm_stage_win_rate_log
@@ -39,6 +44,8 @@ from . import crm_lead_interview_result
 from . import crm_lead_interview_step
 from . import crm_lead_interview_issue
 from . import crm_lead_interviews
+from . import crm_salesperson_handover
+from . import crm_salesperson_handover_line
 from . import crm_funnel_selfcheck
 from . import crm_funnel_selfcheck_stage
 from . import crm_funnel_selfcheck_change

@@ -60,6 +60,7 @@ class CrmFunnelDashboard(models.AbstractModel):
             "funnel": funnel,
             "totals": totals,
             "stuck": self._stuck(team_id, user_id),
+            "need": self._need(team_id, user_id, totals["gap"]),
             "conversion": self._conversion(slice_domain),
             "teams": [
                 {"id": team.id, "name": team.display_name}
@@ -190,6 +191,39 @@ class CrmFunnelDashboard(models.AbstractModel):
                 }
             )
         return rows
+
+    def _need(self, team_id, user_id, gap):
+        """What the slice needs to close its gap: the new opportunities per
+        stage, worked back with the conversions of the last twelve months
+        (crm.sales.target._opportunities_needed), and the sentence saying it."""
+        key = (user_id or False, team_id or False)
+        Target = self.env["crm.sales.target"]
+        slice_need = Target._opportunities_needed({key: gap})[key]
+        need = slice_need.need
+        stages = self.env["crm.stage"].browse([stage.stage_id for stage in need.stages])
+        return {
+            "state": need.state,
+            "message": Target._need_message(need),
+            "explanation": Target._need_explanation(slice_need),
+            "basis": Target._need_basis_label(slice_need),
+            "average_deal": need.average_deal,
+            "stages": [
+                {
+                    "stage_id": stage.stage_id,
+                    "name": record.name,
+                    "conversion": stage.conversion,
+                    "win_rate": stage.win_rate,
+                    "needed": stage.needed,
+                }
+                for stage, record in zip(need.stages, stages, strict=True)
+            ]
+            if need.state == terms.NEED_NEEDED
+            else [],
+            "leads": need.leads,
+            "lead_conversion": need.lead_conversion,
+            "open_leads": slice_need.open_leads,
+            "not_full": slice_need.not_full,
+        }
 
     def _users(self, team_id):
         domain = [("share", "=", False)]

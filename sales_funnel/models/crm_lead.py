@@ -344,9 +344,9 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         """Create, along the data path of a stage change (see ``write``): the
-        gate of the stage created in, the creation, the checklist, the gate
-        overrides a sales manager gave a reason for, the history, the hand-off
-        queue."""
+        gate of the stage created in, the creation, the checklist, the entry
+        activities, the gate overrides a sales manager gave a reason for, the
+        history, the hand-off queue."""
         Company = self.env["res.company"]
         for vals in vals_list:
             company = Company.browse(vals.get("company_id")) or self.env.company
@@ -355,6 +355,7 @@ class CrmLead(models.Model):
         gate_overrides = self._check_gate_on_create(vals_list)
         leads = super().create(vals_list)
         leads._ensure_checklist()
+        leads._schedule_stage_entry_activity()
         overrides = leads._record_gate_overrides_on_create(gate_overrides)
         leads._log_stage_history(overrides=overrides)
         leads._update_handoff_queue()
@@ -395,8 +396,9 @@ class CrmLead(models.Model):
            lost (stage lost at, re-contact activity) and closes those of the
            deals restored;
         3. checklist: ``_ensure_checklist`` adds the lines of the new stage;
-        4. entry activities: ``_schedule_stage_entry_activity`` plans what the
-           new stage asks for;
+        4. entry activities: ``_schedule_stage_entry_activity``
+           (crm_lead_collaboration.py) plans what the new stage asks for: its
+           entry activity and one per collaborator it brings in;
         5. history: ``_log_stage_history`` (crm_lead_history.py) writes one
            row per move, loss or restore, linked to the gate override if any;
         6. hand-off queue: ``_update_handoff_queue`` (crm_lead_handoff.py)
@@ -477,7 +479,7 @@ class CrmLead(models.Model):
                 lead.expected_revenue = total
 
     # ------------------------------------------------------------------
-    # Steps 3 and 4 of write: checklist (also on create), entry activities
+    # Step 3 of write and create: checklist
     # ------------------------------------------------------------------
 
     def _ensure_checklist(self):
@@ -511,23 +513,6 @@ class CrmLead(models.Model):
                 and (lead.id, criterion.id) not in existing
             ]
         )
-
-    def _schedule_stage_entry_activity(self):
-        """Schedule the activity the stage asks for on entry (collaboration)."""
-        for lead in self.filtered("active"):
-            stage = lead.stage_id
-            if not stage.entry_activity_type_id:
-                continue
-            user = stage.entry_activity_user_id or lead.user_id or self.env.user
-            lead.activity_schedule(
-                activity_type_id=stage.entry_activity_type_id.id,
-                summary=stage.entry_activity_summary
-                or stage.entry_activity_type_id.summary,
-                user_id=user.id,
-                date_deadline=fields.Date.add(
-                    fields.Date.context_today(lead), days=stage.entry_activity_days
-                ),
-            )
 
     def action_open_checklist(self):
         """The checklist on its own, in a dialog (from the kanban card)."""

@@ -81,15 +81,16 @@ class CrmLead(models.Model):
         Criterion = self.env["crm.stage.criterion"]
         target_rank = target_stage._funnel_rank()
         Stage = self.env["crm.stage"]
-        stages = Stage.search_fetch([], _prefetched(Stage))
+        # The order of the stages is cached: no query on a move.
+        order = Stage._funnel_order()
         passed_by_lead = {}
         for lead in self:
             from_rank = lead.stage_id._funnel_rank() if lead.stage_id else (0, 0)
-            passed_by_lead[lead.id] = stages.filtered(
-                lambda stage, lead=lead, from_rank=from_rank: (
-                    from_rank <= stage._funnel_rank() < target_rank
-                    and stage.team_id in (lead.team_id, self.env["crm.team"])
-                )
+            passed_by_lead[lead.id] = Stage.browse(
+                stage_id
+                for stage_id, rank, team_id in order
+                if from_rank <= rank < target_rank
+                and team_id in (lead.team_id.id, False)
             )
         passed = self.env["crm.stage"].union(*passed_by_lead.values())
         if not passed:

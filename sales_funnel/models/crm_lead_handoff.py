@@ -468,7 +468,8 @@ class CrmLead(models.Model):
         return True
 
     def _record_handoff_attempt(self, status, code, params):
-        """Record the outcome on the deal, and as an attempt in its log."""
+        """Record the outcome on the deal, as an attempt in its log, and in the
+        sales secretary's activity (crm_lead_handoff_activity.py)."""
         now = fields.Datetime.now()
         message = self._prepare_handoff_message_vals(code, params)
         self.write(
@@ -482,6 +483,7 @@ class CrmLead(models.Model):
         self.env["crm.lead.handoff.attempt"]._create_record(
             self._prepare_handoff_attempt_vals(status, message, now)
         )
+        self._update_handoff_activity(status)
 
     def _prepare_handoff_attempt_vals(self, status, message, date):
         """Values of the logged attempt (``message``: its message values)."""

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
@@ -40,6 +40,12 @@ class CrmStage(models.Model):
         string="Due After (days)",
         default=2,
         help="Days after the stage entry the activity is due.",
+    )
+    collaboration_ids = fields.One2many(
+        "crm.stage.collaboration",
+        "stage_id",
+        help="Who is brought in when an opportunity enters this stage: each "
+        "collaborator gets an activity on the opportunity.",
     )
     max_days_in_stage = fields.Integer(
         string="Maximum Days in Stage",
@@ -116,12 +122,44 @@ class CrmStage(models.Model):
         for vals in vals_list:
             if vals.get("is_won"):
                 vals.setdefault("win_rate", 100.0)
-        return super().create(vals_list)
+        stages = super().create(vals_list)
+        self.env.registry.clear_cache()  # _funnel_order
+        return stages
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"sequence", "team_id"} & vals.keys():
+            self.env.registry.clear_cache()  # _funnel_order
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()  # _funnel_order
+        return res
 
     def _funnel_rank(self):
         """Order key of a stage in the funnel (the kanban order)."""
         self.ensure_one()
         return (self.sequence, self.id)
+
+    @api.model
+    @tools.ormcache()
+    def _funnel_order(self):
+        """Every stage as (id, funnel rank, team id), in funnel order.
+
+        The gate reads it on each forward move without a query; creating or
+        deleting a stage, or changing its sequence or team, clears it.
+        """
+        stages = self.sudo().search_fetch([], ["sequence", "team_id"])
+        return tuple(
+            sorted(
+                (
+                    (stage.id, stage._funnel_rank(), stage.team_id.id)
+                    for stage in stages
+                ),
+                key=lambda row: row[1],
+            )
+        )
 
     # ------------------------------------------------------------------
     # Win rate from history (阶段商机赢率 = won ÷ opportunities in the stage)

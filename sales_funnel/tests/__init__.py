@@ -31,6 +31,11 @@ from . import test_loss_report
 from . import test_loss_report_pdf
 from . import test_interview
 from . import test_interview_report_pdf
+from . import test_stage_collaboration
+from . import test_handoff_activity
+from . import test_funnel_need
 from . import test_migration_criteria_evidence
+from . import test_salesperson_handover
+from . import test_salesperson_handover_pdf
 from . import test_selfcheck
 from . import test_selfcheck_review

@@ -129,8 +129,10 @@ class TestFunnelHealth(AnalyticsCase):
         self.assertEqual(mine["target_basis"], "Target of the month")
         self.assertTrue(mine["funnel_not_full"])
         self.assertEqual((mine["gap"], mine["coverage"]), (75000, 25.0))
-        # Average deal 182500 / 4 = 45625; needed = target / (deal × win rate).
-        self.assertEqual([line["needed"] for line in mine["stages"]], [22, 8, 5, 3])
+        # Nothing won, nothing left a stage yet: not enough history to work
+        # the gap back to opportunities (test_funnel_need.py), and the gap
+        # alone says the funnel is not full.
+        self.assertEqual([line["needed"] for line in mine["stages"]], [None] * 4)
         # 300000 × 10% = 30000 expected in December covers 20000.
         self.assertFalse(theirs["funnel_not_full"])
         self.assertEqual(theirs["coverage"], 150.0)
@@ -177,8 +179,8 @@ class TestFunnelHealth(AnalyticsCase):
         self.assertEqual(mine["gap"], 6000)
         self.assertEqual(theirs["target"], 15500)
         self.assertFalse(theirs["funnel_not_full"])
-        # 31000 / (45625 × 10%, 30%, 50%, 80%), rounded up.
-        self.assertEqual([line["needed"] for line in mine["stages"]], [7, 3, 2, 1])
+        # No conversion history: no figure (test_funnel_need.py).
+        self.assertEqual([line["needed"] for line in mine["stages"]], [None] * 4)
         # The dashboard reads the same target for the same salesperson and month.
         with self._at("2026-11-26 12:00:00"):
             totals = (

@@ -132,8 +132,56 @@ class TestFunnelDashboardUi(HttpCase):
                 "amount": 200000,
             }
         )
+        self._conversion_history(manager)
         self.start_tour(
             "/odoo/action-sales_funnel.crm_funnel_dashboard_action",
             "sales_funnel_dashboard_tour",
             login="sf_dash_manager",
         )
+
+    def _conversion_history(self, user):
+        """Half of the deals leaving Proposal and Closing went on; one won deal
+        of 50,000: the 150,000 gap needs 150,000 ÷ (50,000 × ½) = 6 new
+        opportunities in Closing and 150,000 ÷ (50,000 × ¼) = 12 in Proposal.
+        (Won this quarter, lost: none of it in next quarter's figures.)"""
+        proposal = self.env.ref("sales_funnel.crm_stage_proposal")
+        closing = self.env.ref("sales_funnel.crm_stage_closing")
+
+        def deal(name, stage):
+            return self.env["crm.lead"].create(
+                {
+                    "name": name,
+                    "type": "opportunity",
+                    "user_id": user.id,
+                    "stage_id": stage.id,
+                    "expected_revenue": 50000,
+                }
+            )
+
+        def lose(lead):
+            self.env["crm.lead.loss.report"].create(
+                {
+                    "lead_id": lead.id,
+                    "lost_reason_id": self.env.ref(
+                        "sales_funnel.crm_lost_reason_budget"
+                    ).id,
+                    "customer_reason": "No budget this year.",
+                    "analysis": "Too early.",
+                    "prevention": "Check the budget in Development.",
+                }
+            )
+            lead.action_set_lost()
+
+        won, lost_in_proposal, lost_in_closing = (
+            deal("SF Won", proposal),
+            deal("SF Lost P", proposal),
+            deal("SF Lost C", closing),
+        )
+        # The history only matters here, not the evidence behind the criteria.
+        won._move_past_gate(closing, "Conversion history of the dashboard test")
+        won._move_past_gate(
+            self.env.ref("sales_funnel.crm_stage_won"),
+            "Conversion history of the dashboard test",
+        )
+        lose(lost_in_proposal)
+        lose(lost_in_closing)

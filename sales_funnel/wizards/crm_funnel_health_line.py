@@ -34,14 +34,46 @@ class CrmFunnelHealthLine(models.TransientModel):
     gap_amount = fields.Monetary(string="Gap")
     coverage = fields.Float(string="Coverage (%)")
     stage_weighted = fields.Char(string="Weighted by Stage")
+    level = fields.Selection(
+        [("salesperson", "Salesperson"), ("team", "Sales Team")],
+        default="salesperson",
+        help="A salesperson's funnel in a team, or the whole team's.",
+    )
     needed = fields.Char(
         string="Opportunities Needed",
-        help="Per stage: target ÷ (average deal amount × stage win rate).",
+        help="New opportunities each stage needs to close the gap: gap ÷ (average "
+        "deal won × the share of the opportunities entering the stage that end "
+        "won), from the conversions of the last twelve months. See Rates From.",
+    )
+    needed_stage_id = fields.Many2one("crm.stage", string="Top Stage")
+    needed_count = fields.Integer(
+        string="New Opportunities Needed",
+        help="New opportunities the top stage of the funnel needs to close the gap.",
+    )
+    needed_lead_count = fields.Integer(
+        string="New Leads Needed",
+        help="New leads to bring in, at the lead conversion of the last twelve "
+        "months, for the opportunities the top stage needs.",
+    )
+    open_lead_count = fields.Integer(
+        string="Open Leads",
+        help="The leads waiting to be qualified: at the observed lead conversion "
+        "they supply part of the new opportunities needed.",
+    )
+    need_basis = fields.Char(
+        string="Rates From",
+        help="Whose last twelve months gave the conversion rates: the "
+        "salesperson's own history, else their team's, else the company's.",
     )
     balanced = fields.Boolean(
         help="The weighted amount of each stage is close to the stages' mean."
     )
-    funnel_not_full = fields.Boolean()
+    funnel_not_full = fields.Boolean(
+        help="Funnel not full (漏斗不满): the top of the funnel is short of the new "
+        "opportunities needed to close the gap; the open leads, at the observed "
+        "lead conversion, do not supply them. Without enough history: won + "
+        "weighted leave a gap.",
+    )
     low_conversion = fields.Boolean()
     low_conversion_stage_ids = fields.Many2many(
         "crm.stage", string="Low Conversion Stages"

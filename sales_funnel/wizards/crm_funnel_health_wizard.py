@@ -1,4 +1,3 @@
-import math
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -139,7 +138,9 @@ class CrmFunnelHealthWizard(models.TransientModel):
         weighted, won, forecast (won + weighted of the period), target (None
         without targets), target_basis (how it was read: "Prorated by days
         from the quarter target"), gap, coverage, balanced, funnel_not_full,
-        low_conversion_stage_ids, last_inspection, weak_inspection.
+        low_conversion_stage_ids, last_inspection, weak_inspection, need (the
+        SliceNeed of crm.sales.target._opportunities_needed: the new
+        opportunities needed per stage, worked back from the gap).
         """
         self.ensure_one()
         Forecast = self.env["crm.funnel.forecast.report"]
@@ -183,8 +184,9 @@ class CrmFunnelHealthWizard(models.TransientModel):
         period = {
             (user, team): (weighted, won) for user, team, weighted, won in period_groups
         }
+        listed = set(pipeline) | set(period)
         pairs = sorted(
-            set(pipeline) | set(period),
+            listed | self._salespeople_with_targets({user for user, _team in listed}),
             key=lambda pair: (pair[0].name or "", pair[1].name or ""),
         )
         targets = self._targets(pairs)
@@ -197,8 +199,6 @@ class CrmFunnelHealthWizard(models.TransientModel):
         for user, team in pairs:
             by_stage = pipeline.get((user, team), {})
             count = sum(values[0] for values in by_stage.values())
-            amount = sum(values[1] for values in by_stage.values())
-            average_deal = amount / count if count else 0.0
             slice_target = targets[user.id, team.id]
             target = slice_target.amount if slice_target else None
             lines = []
@@ -206,7 +206,6 @@ class CrmFunnelHealthWizard(models.TransientModel):
                 stage_count, stage_amount, weighted = by_stage.get(
                     stage.id, (0, 0.0, 0.0)
                 )
-                per_deal = terms.weighted_value(average_deal, stage.win_rate)
                 lines.append(
                     {
                         "stage_id": stage.id,
@@ -216,17 +215,9 @@ class CrmFunnelHealthWizard(models.TransientModel):
                         "win_rate": stage.win_rate,
                         "pass_rate": person_rates.get((user.id, team.id, stage.id)),
                         "team_pass_rate": team_rates.get((team.id, stage.id)),
-                        "needed": math.ceil(target / per_deal)
-                        if target and per_deal
-                        else None,
                     }
                 )
             weights = [line["weighted"] for line in lines]
-            mean = sum(weights) / len(weights) if weights else 0.0
-            balanced = bool(mean) and all(
-                abs(weight - mean) <= mean * self.balance_tolerance / 100
-                for weight in weights
-            )
             period_weighted, won = period.get((user, team), (0.0, 0.0))
             forecast = period_weighted + won
             low = [
@@ -251,19 +242,130 @@ class CrmFunnelHealthWizard(models.TransientModel):
                     "target_basis": slice_target.basis if slice_target else "",
                     "gap": target - forecast if target is not None else None,
                     "coverage": forecast / target * 100 if target else None,
-                    "balanced": balanced,
-                    "funnel_not_full": target is not None and forecast < target,
+                    "balanced": self._is_balanced(weights),
                     "low_conversion_stage_ids": low,
                     "last_inspection": last,
                     "weak_inspection": bool(user) and (not last or last < since),
                 }
             )
-        return result
+        return self._add_needs(result)
+
+    def _salespeople_with_targets(self, listed):
+        """{(salesperson, team)} of the targets of the period the user may read,
+        for the salespeople not ``listed`` yet: a salesperson with a target and
+        an empty funnel is listed too (what they need is the whole target)."""
+        targets = self.env["crm.sales.target"].search(
+            [
+                ("user_id", "!=", False),
+                ("date_from", "<=", self.date_to),
+                ("date_to", ">=", self.date_from),
+            ]
+        )
+        pairs = set()
+        for user in targets.user_id - self.env["res.users"].union(*listed):
+            team = user.sale_team_id
+            if self.team_id and self.team_id not in user.crm_team_ids:
+                continue
+            pairs.add((user, self.team_id or team))
+        return pairs
+
+    def _is_balanced(self, weights):
+        """The weighted amount of each stage is within the tolerance of their mean."""
+        mean = sum(weights) / len(weights) if weights else 0.0
+        return bool(mean) and all(
+            abs(weight - mean) <= mean * self.balance_tolerance / 100
+            for weight in weights
+        )
+
+    def _add_needs(self, rows):
+        """Work each row's gap back to the new opportunities each stage needs
+        (crm.sales.target._opportunities_needed): the stages' ``needed``, the
+        row's ``need`` and ``funnel_not_full`` (the top of the funnel is short
+        of the need)."""
+        needs = self.env["crm.sales.target"]._opportunities_needed(
+            {(row["user_id"], row["team_id"]): row["gap"] for row in rows}
+        )
+        for row in rows:
+            need = needs[row["user_id"], row["team_id"]]
+            needed = {stage.stage_id: stage.needed for stage in need.need.stages}
+            for line in row["stages"]:
+                line["needed"] = needed.get(line["stage_id"])
+            row["need"] = need
+            row["funnel_not_full"] = need.not_full
+        return rows
+
+    def _team_health_data(self, rows):
+        """One row per sales team, in the shape of ``_health_data``'s (the
+        salespeople's rows of the team added up): the team's target and gap,
+        and the new opportunities the team needs, from the team's history."""
+        by_team = {}
+        for row in rows:
+            if row["team_id"]:
+                by_team.setdefault(row["team_id"], []).append(row)
+        if not by_team:
+            return []
+        teams = self.env["crm.team"].browse(sorted(by_team)).sorted("name")
+        targets = self.env["crm.sales.target"]._target_amounts(
+            [(False, team.id) for team in teams], self.date_from, self.date_to
+        )
+        result = []
+        for team in teams:
+            members = by_team[team.id]
+            stages = [
+                {
+                    "stage_id": lines[0]["stage_id"],
+                    "count": sum(line["count"] for line in lines),
+                    "amount": sum(line["amount"] for line in lines),
+                    "weighted": sum(line["weighted"] for line in lines),
+                    "win_rate": lines[0]["win_rate"],
+                    "pass_rate": None,
+                    "team_pass_rate": lines[0]["team_pass_rate"],
+                }
+                for lines in zip(*(row["stages"] for row in members), strict=True)
+            ]
+            forecast = sum(row["forecast"] for row in members)
+            slice_target = targets[False, team.id]
+            target = slice_target.amount if slice_target else None
+            # Every key of a salesperson's row (False unless it applies to a team).
+            row = dict.fromkeys(members[0], False)
+            row.update(
+                level="team",
+                user_id=False,
+                team_id=team.id,
+                stages=stages,
+                count=sum(row["count"] for row in members),
+                weighted=sum(row["weighted"] for row in members),
+                won=sum(row["won"] for row in members),
+                forecast=forecast,
+                target=target,
+                target_basis=slice_target.basis if slice_target else "",
+                gap=target - forecast if target is not None else None,
+                coverage=forecast / target * 100 if target else None,
+                balanced=self._is_balanced([stage["weighted"] for stage in stages]),
+                low_conversion_stage_ids=[],
+            )
+            result.append(row)
+        return self._add_needs(result)
+
+    def _prepare_need_line_vals(self, row):
+        """The line's values of what the row needs to reach its target."""
+        need = row["need"]
+        top = need.need.stages[:1]
+        return {
+            "level": row.get("level") or "salesperson",
+            "needed": self.env["crm.sales.target"]._need_summary(need.need),
+            "needed_stage_id": top[0].stage_id if top else False,
+            "needed_count": top[0].needed if top else 0,
+            "needed_lead_count": need.need.leads or 0,
+            "open_lead_count": need.open_leads,
+            "need_basis": self.env["crm.sales.target"]._need_basis_label(need),
+        }
 
     def action_compute(self):
         self.ensure_one()
         self.line_ids.unlink()
         data = self._health_data()
+        data += self._team_health_data(data)
         Stage = self.env["crm.stage"]
         self.env["crm.funnel.health.line"].create(
             [
@@ -283,11 +385,7 @@ class CrmFunnelHealthWizard(models.TransientModel):
                         f"{Stage.browse(line['stage_id']).name} {line['weighted']:,.0f}"
                         for line in row["stages"]
                     ),
-                    "needed": " / ".join(
-                        f"{Stage.browse(line['stage_id']).name} {line['needed']}"
-                        for line in row["stages"]
-                        if line["needed"] is not None
-                    ),
+                    **self._prepare_need_line_vals(row),
                     "balanced": row["balanced"],
                     "funnel_not_full": row["funnel_not_full"],
                     "low_conversion": bool(row["low_conversion_stage_ids"]),
@@ -307,5 +405,6 @@ class CrmFunnelHealthWizard(models.TransientModel):
             "view_mode": "list",
             "views": [(False, "list")],
             "domain": [("wizard_id", "=", self.id)],
+            "context": {"search_default_salespeople": 1},
             "target": "current",
         }

@@ -22,6 +22,11 @@ registry.category("web_tour.tours").add("sales_funnel_dashboard_tour", {
             content: "the dashboard says how the target was read (the company: its salespeople's)",
         },
         {
+            trigger:
+                ".o_sf_need_message:contains('new opportunities: 12 in Proposal, 6 in Closing')",
+            content: "worked back from the 150,000 gap and the conversions of the last 12 months",
+        },
+        {
             trigger: ".o_sf_period",
             content: "look at next month instead",
             run: "select next_month",
