@@ -16,6 +16,7 @@
         "security/crm_lead_interview_security.xml",
         "security/crm_stage_collaboration_security.xml",
         "security/crm_salesperson_handover_security.xml",
+        "security/crm_funnel_selfcheck_security.xml",
         "security/ir.model.access.csv",
         "security/crm_lead_evidence_security.xml",
         "data/crm_stage_data.xml",
@@ -72,6 +73,9 @@
         "views/crm_salesperson_handover_views.xml",
         "report/crm_salesperson_handover_report.xml",
         "views/crm_salesperson_handover_menus.xml",
+        "data/crm_funnel_selfcheck_data.xml",
+        "views/crm_funnel_selfcheck_views.xml",
+        "views/crm_funnel_selfcheck_menus.xml",
     ],
     "demo": [
         "demo/ir_actions_server_demo.xml",

@@ -46,3 +46,8 @@ from . import crm_lead_interview_issue
 from . import crm_lead_interviews
 from . import crm_salesperson_handover
 from . import crm_salesperson_handover_line
+from . import crm_funnel_selfcheck
+from . import crm_funnel_selfcheck_stage
+from . import crm_funnel_selfcheck_change
+from . import crm_funnel_selfcheck_deal
+from . import crm_funnel_selfcheck_action

@@ -4,6 +4,15 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 ORDER_ENDPOINT_MAX_TIMEOUT = 300  # seconds; a hand-off tries three times
+WEEKDAYS = [
+    ("0", "Monday"),
+    ("1", "Tuesday"),
+    ("2", "Wednesday"),
+    ("3", "Thursday"),
+    ("4", "Friday"),
+    ("5", "Saturday"),
+    ("6", "Sunday"),
+]
 
 
 class ResCompany(models.Model):
@@ -65,6 +74,28 @@ class ResCompany(models.Model):
         "this percentage of the amount actually won.",
     )
 
+    # The inspection rhythm (周自检, 一对一检查): see crm.funnel.selfcheck.
+    sales_funnel_selfcheck_weekday = fields.Selection(
+        WEEKDAYS,
+        string="Weekly Self-Check Day",
+        default="4",
+        required=True,
+        help="Day of the week on which every salesperson's weekly self-check of "
+        "their funnel is prepared.",
+    )
+    sales_funnel_selfcheck_deadline_days = fields.Integer(
+        string="Self-Check Deadline (Days)",
+        default=3,
+        help="Days the salesperson has to submit the weekly self-check; a reminder "
+        "follows when it is still not submitted after that.",
+    )
+    sales_funnel_inspection_days = fields.Integer(
+        string="Inspection Interval (Days)",
+        default=14,
+        help="Funnel Health flags a weak inspection (检查不力) when no one-to-one "
+        "review of the salesperson's self-checks was signed within this many days.",
+    )
+
     _sql_constraints = [
         (
             "sales_funnel_snapshot_day_range",
@@ -83,6 +114,30 @@ class ResCompany(models.Model):
                         "month between 1 and 28, not %(day)s.",
                         company=company.name,
                         day=company.sales_funnel_snapshot_day,
+                    )
+                )
+
+    @api.constrains(
+        "sales_funnel_selfcheck_deadline_days", "sales_funnel_inspection_days"
+    )
+    def _check_sales_funnel_inspection_rhythm(self):
+        for company in self:
+            if not 0 <= company.sales_funnel_selfcheck_deadline_days <= 6:
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: the self-check deadline must be between 0 and "
+                        "6 days after the self-check day, not %(days)s.",
+                        company=company.name,
+                        days=company.sales_funnel_selfcheck_deadline_days,
+                    )
+                )
+            if company.sales_funnel_inspection_days < 1:
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: the inspection interval must be at least one "
+                        "day, not %(days)s.",
+                        company=company.name,
+                        days=company.sales_funnel_inspection_days,
                     )
                 )
 

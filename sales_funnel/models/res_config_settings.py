@@ -38,3 +38,12 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.sales_funnel_tolerance_company",
         readonly=False,
     )
+    sales_funnel_selfcheck_weekday = fields.Selection(
+        related="company_id.sales_funnel_selfcheck_weekday", readonly=False
+    )
+    sales_funnel_selfcheck_deadline_days = fields.Integer(
+        related="company_id.sales_funnel_selfcheck_deadline_days", readonly=False
+    )
+    sales_funnel_inspection_days = fields.Integer(
+        related="company_id.sales_funnel_inspection_days", readonly=False
+    )

@@ -37,3 +37,5 @@ from . import test_funnel_need
 from . import test_migration_criteria_evidence
 from . import test_salesperson_handover
 from . import test_salesperson_handover_pdf
+from . import test_selfcheck
+from . import test_selfcheck_review

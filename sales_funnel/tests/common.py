@@ -339,6 +339,34 @@ class AnalyticsCase(FunnelCase):
     def _day(value):
         return fields.Datetime.to_datetime(value)
 
+    def _signed_review(self, user, prepared, signed, reviewer=None):
+        """The weekly self-check of ``user`` prepared at ``prepared`` (the job's
+        method, whatever the company's day), checked and submitted by them, and
+        its one-to-one review signed off at ``signed`` (by a sales manager)."""
+        selfcheck = self._submitted_selfcheck(user, prepared)
+        with self._at(signed):
+            selfcheck.with_user(reviewer or self.manager).action_sign_off()
+        return selfcheck
+
+    def _submitted_selfcheck(self, user, prepared):
+        """The weekly self-check of ``user`` prepared at ``prepared``, checked
+        and submitted by them."""
+        Selfcheck = self.env["crm.funnel.selfcheck"]
+        day = fields.Datetime.to_datetime(prepared).date()
+        with self._at(prepared):
+            Selfcheck._prepare_selfchecks(self.env.company, day)
+            selfcheck = Selfcheck.search(
+                [
+                    ("user_id", "=", user.id),
+                    ("week_start", "=", fields.Date.start_of(day, "week")),
+                ]
+            ).with_user(user)
+            for line in selfcheck.deal_line_ids:
+                line.note = "Checked."
+            selfcheck.plan = "<p>Next week: move the funnel on.</p>"
+            selfcheck.action_submit()
+        return selfcheck
+
 
 class ForecastCase(FunnelCase):
     """A team (East China: Li Na and a colleague) with opportunities closing in

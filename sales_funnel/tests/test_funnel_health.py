@@ -50,12 +50,8 @@ class TestFunnelHealth(AnalyticsCase):
             **vals,
         )
         self.assertEqual(V, self.top_heavy.stage_id)
-        with self._at("2026-11-25 09:00:00"):
-            self.closing_lead.with_user(self.manager).message_post(
-                body="Checked one-to-one: the contract draft is with legal.",
-                message_type="comment",
-                subtype_xmlid="mail.mt_note",
-            )
+        # Li Na's one-to-one review was signed yesterday; not the other's.
+        self._signed_review(self.salesman, "2026-11-20 08:00:00", "2026-11-25 09:00:00")
 
     def _health(self, user=None):
         wizard = (
@@ -94,7 +90,7 @@ class TestFunnelHealth(AnalyticsCase):
         self.assertAlmostEqual(theirs["stages"][0]["team_pass_rate"], 60.0)
         self.assertEqual(theirs["low_conversion_stage_ids"], [self.verification.id])
         self.assertEqual(mine["low_conversion_stage_ids"], [])
-        # A manager's note 1 day ago on Li Na's funnel; none on the other's.
+        # Li Na's review signed 1 day ago; none of the other's.
         self.assertFalse(mine["weak_inspection"])
         self.assertTrue(theirs["weak_inspection"])
 
@@ -207,3 +203,34 @@ class TestFunnelHealth(AnalyticsCase):
         )
         self.assertEqual(line.target_amount, 31000)
         self.assertEqual(line.target_basis, "Prorated by days from the quarter target")
+
+    def test_weak_inspection_follows_signed_reviews(self):
+        """检查不力: no one-to-one review signed within the company's interval,
+        whatever is written in the chatter."""
+        other = self.top_heavy
+        # A manager's note on the deal is not a one-to-one review.
+        with self._at("2026-11-25 09:00:00"):
+            other.with_user(self.manager).message_post(
+                body="Checked one-to-one: nothing moves at the top.",
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+        rows = self._health()
+        self.assertTrue(rows[self.salesman2.id]["weak_inspection"])
+        self.assertFalse(rows[self.salesman2.id]["last_inspection"])
+        # A review signed 20 days before: weak within 14 days, not within 30.
+        selfcheck = self._signed_review(
+            self.salesman2, "2026-11-02 08:00:00", "2026-11-06 10:00:00"
+        )
+        rows = self._health()
+        self.assertTrue(rows[self.salesman2.id]["weak_inspection"])
+        self.assertEqual(
+            rows[self.salesman2.id]["last_inspection"], selfcheck.review_date
+        )
+        self.company.sales_funnel_inspection_days = 30
+        rows = self._health()
+        self.assertFalse(rows[self.salesman2.id]["weak_inspection"])
+        # Submitted the week after, but not reviewed yet: it does not count.
+        self.company.sales_funnel_inspection_days = 14
+        self._submitted_selfcheck(self.salesman2, "2026-11-20 08:00:00")
+        self.assertTrue(self._health()[self.salesman2.id]["weak_inspection"])

@@ -78,8 +78,14 @@ class CrmFunnelHealthLine(models.TransientModel):
     low_conversion_stage_ids = fields.Many2many(
         "crm.stage", string="Low Conversion Stages"
     )
-    last_inspection = fields.Datetime(string="Last Manager Inspection")
-    weak_inspection = fields.Boolean()
+    last_inspection = fields.Datetime(
+        string="Last One-to-One Review",
+        help="When the last one-to-one review of the salesperson's weekly "
+        "self-checks was signed off.",
+    )
+    weak_inspection = fields.Boolean(
+        help="No one-to-one review signed off within the inspection interval."
+    )
 
     @api.depends_context("allowed_company_ids")
     def _compute_currency_id(self):

@@ -4,7 +4,6 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
 
 from .. import funnel_terms as terms
 
@@ -49,9 +48,10 @@ class CrmFunnelHealthWizard(models.TransientModel):
     )
     inspection_days = fields.Integer(
         string="Inspection Within (Days)",
-        default=14,
-        help="Weak inspection: no message or note by a sales manager or the team "
-        "leader on the salesperson's open opportunities for this many days.",
+        default=lambda self: self.env.company.sales_funnel_inspection_days,
+        help="Weak inspection: no one-to-one review of the salesperson's weekly "
+        "self-checks signed off for this many days (the company's inspection "
+        "interval by default).",
     )
     line_ids = fields.One2many("crm.funnel.health.line", "wizard_id")
 
@@ -109,37 +109,26 @@ class CrmFunnelHealthWizard(models.TransientModel):
         }
 
     def _last_inspections(self, users):
-        """{salesperson id: last message by a manager on their open opportunities}."""
-        managers = self.env["res.users"].search(
-            [("groups_id", "in", self.env.ref("sales_team.group_sale_manager").id)]
-        )
-        managers |= self.env["crm.team"].search([]).user_id
-        if not users or not managers:
+        """{salesperson id: when their last one-to-one review was signed}: the
+        sign-off of a weekly self-check (crm.funnel.selfcheck) in the user's
+        companies. The inspection is a fact about the salesperson whose row the
+        user already sees, so it is read for everyone."""
+        if not users:
             return {}
-        self.env["mail.message"].flush_model(
-            ["model", "res_id", "author_id", "date", "message_type"]
-        )
-        self.env["crm.lead"].flush_model(["user_id", "active", "type"])
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT lead.user_id, MAX(message.date)
-                  FROM mail_message message
-                  JOIN crm_lead lead
-                    ON lead.id = message.res_id AND message.model = 'crm.lead'
-                  JOIN res_users author ON author.partner_id = message.author_id
-                 WHERE lead.active AND lead.type = 'opportunity'
-                   AND lead.user_id IN %(users)s
-                   AND author.id IN %(managers)s
-                   AND author.id <> lead.user_id
-                   AND message.message_type IN ('comment', 'notification')
-                 GROUP BY lead.user_id
-                """,
-                users=tuple(users.ids),
-                managers=tuple(managers.ids),
+        reviews = (
+            self.env["crm.funnel.selfcheck"]
+            .sudo()
+            ._read_group(
+                [
+                    ("user_id", "in", users.ids),
+                    ("company_id", "in", self.env.companies.ids),
+                    ("state", "=", "reviewed"),
+                ],
+                ["user_id"],
+                ["review_date:max"],
             )
         )
-        return dict(self.env.cr.fetchall())
+        return {user.id: last for user, last in reviews}
 
     def _health_data(self):
         """Funnel health per salesperson and team, for dashboards.
