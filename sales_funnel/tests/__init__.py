@@ -32,3 +32,4 @@ from . import test_loss_report_pdf
 from . import test_interview
 from . import test_interview_report_pdf
 from . import test_migration_criteria_evidence
+from . import test_ui_evidence
