@@ -15,7 +15,8 @@ def adopt_default_pipeline(env):
     """Put the existing pipeline into the funnel (once: the post-init hook).
 
     Opportunities of Odoo's default stages, active or archived, move to the
-    matching funnel stage; a default stage left unused is then removed, one
+    matching funnel stage, and the loss reports of the lost ones with them
+    (the stage lost at); a default stage left unused is then removed, one
     that something still points at is left as it is. Every open opportunity
     gets its checklist, its stage probability and a first history row, so
     analytics start from a complete picture.
@@ -31,6 +32,12 @@ def adopt_default_pipeline(env):
             "UPDATE crm_lead SET stage_id = %s WHERE stage_id = %s", (new.id, old.id)
         )
         env["crm.lead"].invalidate_model(["stage_id"])
+        # The stage a lost deal's report says it was lost at follows the deal.
+        cr.execute(
+            "UPDATE crm_lead_loss_report SET stage_id = %s WHERE stage_id = %s",
+            (new.id, old.id),
+        )
+        env["crm.lead.loss.report"].invalidate_model(["stage_id"])
         if stage_in_use(env, old):
             _logger.info(
                 "sales_funnel: stage %s (%s) is still in use: left as it is",

@@ -164,20 +164,96 @@ def test_demo_story_is_told(scratch_db, stage_ids):
     assert scratch_db.fetchone()[0] >= 1
 
 
-def test_demo_ticks_have_their_evidence(scratch_db, stage_ids):
-    """Every ticked criterion that asks for a document links it: interview
-    reports, Basic Facts Cards, problem records, trial reports, contracts."""
-    scratch_db.execute(
-        """
-        SELECT criterion.evidence_type, count(*),
-               count(*) FILTER (WHERE line.evidence_ref IS NULL)
+# Whether a ticked checklist line's linked document is the evidence its
+# criterion asks for, on the same opportunity (crm.lead's _evidence_<type>).
+EVIDENCE_HOLDS = """
+    WITH ticks AS (
+        SELECT line.id, line.lead_id, criterion.evidence_type AS kind,
+               criterion.evidence_card_section AS section,
+               criterion.evidence_role AS role,
+               split_part(line.evidence_ref, ',', 1) AS model,
+               nullif(split_part(line.evidence_ref, ',', 2), '')::int AS res_id
           FROM crm_lead_criterion line
           JOIN crm_stage_criterion criterion ON criterion.id = line.criterion_id
          WHERE line.done AND criterion.evidence_type != 'none'
-         GROUP BY criterion.evidence_type
-        """
+    ), cards AS (
+        SELECT card.id, card.lead_id,
+               regexp_replace(coalesce(card.organisation, ''),
+                              '<[^>]*>|&nbsp;', '', 'g') ~ '\\S' AS organisation,
+               coalesce(trim(card.value_point_1), '') != ''
+                   AND coalesce(trim(card.value_point_2), '') != '' AS value_points,
+               coalesce(card.has_budget, false) AND card.budget_amount > 0 AS budget,
+               coalesce(trim(card.funds_source), '') != '' AS funds,
+               card.buying_stage IS NOT NULL AS buying_stage,
+               ARRAY(SELECT DISTINCT role.role::text FROM crm_lead_buying_role role
+                      WHERE role.card_id = card.id AND role.partner_id IS NOT NULL)
+                   AS roles
+          FROM crm_lead_fact_card card
     )
-    ticks = {kind: (count, unlinked) for kind, count, unlinked in scratch_db}
+    SELECT ticks.kind, coalesce(ticks.section, ticks.role, ''),
+           CASE ticks.kind
+           WHEN 'interview' THEN ticks.model = 'crm.lead.interview' AND EXISTS (
+               SELECT 1 FROM crm_lead_interview interview
+                WHERE interview.id = ticks.res_id
+                  AND interview.lead_id = ticks.lead_id
+                  AND interview.state = 'done'
+                  AND (ticks.role IS NULL OR EXISTS (
+                      SELECT 1 FROM crm_lead_interview_participant participant
+                        JOIN crm_lead_buying_role role
+                          ON role.partner_id = participant.partner_id
+                         AND role.lead_id = ticks.lead_id
+                         AND role.role = ticks.role
+                       WHERE participant.interview_id = interview.id)))
+           WHEN 'card_section' THEN ticks.model = 'crm.lead.fact.card' AND EXISTS (
+               SELECT 1 FROM cards card
+                WHERE card.id = ticks.res_id AND card.lead_id = ticks.lead_id
+                  AND CASE ticks.section
+                      WHEN 'organisation' THEN card.organisation
+                      WHEN 'buying_roles' THEN card.roles
+                          @> ARRAY['user', 'influencer', 'decision_maker', 'buyer']
+                      WHEN 'basics' THEN card.organisation AND card.roles
+                          @> ARRAY['user', 'influencer', 'decision_maker', 'buyer']
+                      WHEN 'decision_maker' THEN 'decision_maker' = ANY(card.roles)
+                      WHEN 'coach' THEN 'coach' = ANY(card.roles)
+                      WHEN 'buyer' THEN 'buyer' = ANY(card.roles)
+                      WHEN 'value_points' THEN card.value_points
+                      WHEN 'budget' THEN card.budget
+                      WHEN 'funds' THEN card.funds
+                      WHEN 'buying_stage' THEN card.buying_stage
+                      ELSE false
+                  END)
+           WHEN 'problem' THEN ticks.model = 'crm.lead.problem' AND EXISTS (
+               SELECT 1 FROM crm_lead_problem problem
+                WHERE problem.id = ticks.res_id AND problem.lead_id = ticks.lead_id)
+           WHEN 'trial' THEN ticks.model = 'crm.lead.trial.report' AND EXISTS (
+               SELECT 1 FROM crm_lead_trial_report trial
+                WHERE trial.id = ticks.res_id AND trial.lead_id = ticks.lead_id
+                  AND trial.accepted)
+           WHEN 'attachment' THEN ticks.model = 'ir.attachment' AND EXISTS (
+               SELECT 1 FROM ir_attachment attachment
+                WHERE attachment.id = ticks.res_id
+                  AND attachment.res_model = 'crm.lead'
+                  AND attachment.res_id = ticks.lead_id)
+           ELSE false
+           END IS TRUE,
+           count(*)
+      FROM ticks
+     GROUP BY 1, 2, 3
+"""
+
+
+def test_demo_ticks_have_their_evidence(scratch_db, stage_ids):
+    """Done when: on the demo, no criterion that names a document is ticked
+    without it. Every such tick links its document (interview report, Basic
+    Facts Card, problem record, trial report, contract), of the same deal, and
+    the document answers the criterion: the report is submitted (with the
+    buying role it asks for), the card's section is filled in, the trial report
+    accepted, the contract attached to the deal."""
+    scratch_db.execute(EVIDENCE_HOLDS)
+    rows = scratch_db.fetchall()
+    ticks = {}
+    for kind, _section, _holds, count in rows:
+        ticks[kind] = ticks.get(kind, 0) + count
     assert set(ticks) == {
         "interview",
         "card_section",
@@ -185,10 +261,50 @@ def test_demo_ticks_have_their_evidence(scratch_db, stage_ids):
         "trial",
         "attachment",
     }, ticks
-    assert all(unlinked == 0 for _count, unlinked in ticks.values()), ticks
+    without = [(kind, section, n) for kind, section, holds, n in rows if not holds]
+    assert not without, f"ticked without their evidence: {without}"
     scratch_db.execute("SELECT count(*), avg(completeness) FROM crm_lead_fact_card")
     cards, completeness = scratch_db.fetchone()
     assert cards >= 40 and 0 < completeness < 100, (cards, completeness)
+
+
+def test_demo_lost_deals_have_their_loss_report(scratch_db, stage_ids):
+    """Done when: no deal is lost without a complete loss report. Every lost
+    opportunity of the demo (the addon's and the CRM's own) has its report,
+    stamped with the stage it was lost at, whose category is the deal's Lost
+    Reason; the loss analysis has reasons, stages and competitors to show."""
+    scratch_db.execute(
+        """
+        SELECT lead.id, lead.name, report.id IS NOT NULL,
+               report.lost_reason_id = lead.lost_reason_id,
+               report.stage_id IS NOT NULL AND report.date_lost IS NOT NULL,
+               coalesce(trim(report.customer_reason), '') != ''
+                   AND coalesce(trim(report.analysis), '') != ''
+                   AND coalesce(trim(report.prevention), '') != ''
+                   AND (NOT coalesce(reason.sales_funnel_competitor_required, false)
+                        OR report.competitor_id IS NOT NULL)
+          FROM crm_lead lead
+          LEFT JOIN crm_lead_loss_report report
+            ON report.lead_id = lead.id AND report.date_restored IS NULL
+          LEFT JOIN crm_lost_reason reason ON reason.id = report.lost_reason_id
+         WHERE lead.type = 'opportunity' AND NOT lead.active
+        """
+    )
+    rows = scratch_db.fetchall()
+    assert len(rows) >= 9, rows
+    incomplete = [row[:2] for row in rows if not all(row[2:])]
+    assert not incomplete, f"lost without a complete loss report: {incomplete}"
+    scratch_db.execute(
+        "SELECT count(DISTINCT lost_reason_id), count(DISTINCT stage_id),"
+        "       count(DISTINCT competitor_id)"
+        "  FROM crm_lead_loss_report WHERE date_restored IS NULL"
+    )
+    reasons, stages, competitors = scratch_db.fetchone()
+    assert reasons >= 3 and stages >= 2 and competitors >= 1, (
+        reasons,
+        stages,
+        competitors,
+    )
 
 
 def test_no_demo_model(scratch_db):

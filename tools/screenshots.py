@@ -218,6 +218,137 @@ def main():
             page.wait_for_selector(selector)
             page.wait_for_timeout(1200)
             page.screenshot(path=out / f"{name}{suffix}.png")
+
+        # 11. The evidence behind the gate (issue 10).
+        def ref(xmlid):
+            module, name = xmlid.split(".")
+            return rpc(
+                options.url,
+                session,
+                "ir.model.data",
+                "check_object_reference",
+                [module, name],
+            )[1]
+
+        # 11a. The kanban cards: checklist badge and Basic Facts Card bar.
+        page.goto(f"{options.url}/odoo/crm")
+        page.wait_for_selector(".o_kanban_renderer")
+        page.click(".o_searchview_facet .o_facet_remove")
+        page.wait_for_selector(".o_kanban_record .o_sales_funnel_fact_card")
+        page.wait_for_timeout(1500)
+        columns = page.locator(".o_kanban_group").all()[:3]
+        first, last = columns[0].bounding_box(), columns[-1].bounding_box()
+        page.screenshot(
+            path=out / f"facts_kanban{suffix}.png",
+            clip={
+                "x": first["x"] - 8,
+                "y": first["y"] - 8,
+                "width": last["x"] + last["width"] - first["x"] + 16,
+                "height": 560,
+            },
+        )
+
+        # 11b. An opportunity's checklist with its evidence and the card's
+        # completeness (the deal with the most evidence in its current stage).
+        lines = rpc(
+            options.url,
+            session,
+            "crm.lead.criterion",
+            "read_group",
+            [
+                [
+                    ("evidence_ref", "!=", False),
+                    ("in_current_stage", "=", True),
+                    ("lead_id.active", "=", True),
+                    ("lead_id.stage_id.is_won", "=", False),
+                ],
+                ["lead_id"],
+                ["lead_id"],
+            ],
+        )
+        evidence_lead = max(lines, key=lambda group: group["lead_id_count"])
+        evidence_lead = evidence_lead["lead_id"][0]
+        page.set_viewport_size({"width": 1440, "height": 1200})
+        page.goto(f"{options.url}/odoo/crm/{evidence_lead}")
+        page.wait_for_selector(".o_form_view")
+        page.click("a[name=exit_criteria]")
+        page.wait_for_timeout(1000)
+        page.screenshot(path=out / f"evidence{suffix}.png")
+
+        # 11c. Its Basic Facts Card.
+        page.set_viewport_size({"width": 1440, "height": 900})
+        page.click("button[name=action_open_fact_card]")
+        page.wait_for_selector(".o_form_view .o_field_widget[name=role_ids]")
+        page.wait_for_timeout(1000)
+        page.screenshot(path=out / f"fact_card{suffix}.png")
+
+        # 11d. A customer interview report with its next steps.
+        interview = ref("sales_funnel.interview_verification_02")
+        page.set_viewport_size({"width": 1440, "height": 1480})
+        page.goto(
+            f"{options.url}/odoo/action-sales_funnel.crm_lead_interview_action/{interview}"
+        )
+        page.wait_for_selector(".o_form_view .o_field_widget[name=step_ids]")
+        page.wait_for_timeout(1000)
+        page.screenshot(path=out / f"interview{suffix}.png")
+
+        # 11e. The calendar of customer visits, last month.
+        page.set_viewport_size({"width": 1440, "height": 900})
+        page.goto(
+            f"{options.url}/odoo/action-sales_funnel.crm_lead_interview_action"
+            "?view_type=calendar"
+        )
+        page.wait_for_selector(".o_calendar_view .fc")
+        page.click(".o_calendar_navigation_buttons .o_calendar_button_prev")
+        page.wait_for_timeout(1500)
+        page.screenshot(path=out / f"interview_calendar{suffix}.png")
+
+        # 11f. Lost asks for the loss report (left unconfirmed).
+        page.goto(f"{options.url}/odoo/crm/{lead_id}")
+        page.wait_for_selector(".o_form_view")
+        page.click(".o_statusbar_buttons button[data-hotkey=l]")
+        page.wait_for_selector(".modal .o_field_widget[name=customer_reason]")
+        competitor = rpc(
+            options.url,
+            session,
+            "crm.lost.reason",
+            "read",
+            [[ref("sales_funnel.crm_lost_reason_competitor")], ["name"]],
+            {"context": {"lang": options.lang}},
+        )[0]["name"]
+        page.fill(".modal .o_field_widget[name=lost_reason_id] input", competitor)
+        page.click(
+            ".o-autocomplete--dropdown-item:not(.o_m2o_dropdown_option)"
+            f" .dropdown-item:has-text('{competitor}')"
+        )
+        page.wait_for_selector(".modal .o_field_widget[name=competitor_id] input")
+        page.fill(
+            ".modal .o_field_widget[name=customer_reason] textarea",
+            "对方交货期短两周 The competitor delivers two weeks earlier.",
+        )
+        page.wait_for_timeout(800)
+        page.screenshot(path=out / f"lost_wizard{suffix}.png")
+        page.click(".modal .modal-footer .btn-secondary")
+
+        # 11g. A loss report, and the loss analysis.
+        report = ref("sales_funnel.loss_report_lost_05")
+        page.goto(
+            f"{options.url}/odoo/action-sales_funnel.crm_lead_loss_report_action/{report}"
+        )
+        page.wait_for_selector(".o_form_view .o_field_widget[name=analysis]")
+        page.wait_for_timeout(1000)
+        page.screenshot(path=out / f"loss_report{suffix}.png")
+        for name, view_type, selector in (
+            ("loss_analysis", "pivot", ".o_pivot"),
+            ("loss_analysis_graph", "graph", ".o_graph_renderer canvas"),
+        ):
+            page.goto(
+                f"{options.url}/odoo/action-sales_funnel.crm_lead_loss_report_action_analysis"
+                f"?view_type={view_type}"
+            )
+            page.wait_for_selector(selector)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=out / f"{name}{suffix}.png")
         browser.close()
 
 

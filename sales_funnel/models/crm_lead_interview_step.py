@@ -62,11 +62,13 @@ class CrmLeadInterviewStep(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         steps = super().create(vals_list)
-        activities = self.env["mail.activity"].create(
-            [step._prepare_activity_vals() for step in steps]
-        )
-        for step, activity in zip(steps, activities, strict=True):
-            step.activity_id = activity
+        # One activity at a time: a batch subscribes its owner to the
+        # opportunity once per activity, and two steps of an owner who does not
+        # follow it yet would break the followers' unique key (mail.activity).
+        for step in steps:
+            step.activity_id = self.env["mail.activity"].create(
+                step._prepare_activity_vals()
+            )
         return steps
 
     def write(self, vals):

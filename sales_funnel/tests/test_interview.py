@@ -171,6 +171,29 @@ class TestInterviewReport(InterviewCase):
         interview.with_user(self.salesman).unlink()
         self.assertFalse(quote.exists(), "a deleted report leaves no activity behind")
 
+    def test_two_next_steps_for_a_colleague_new_to_the_deal(self):
+        """Two next steps for the same owner, who does not follow the deal yet,
+        saved at once: two activities, and the owner follows the deal once."""
+        self.assertNotIn(self.engineer.partner_id, self.lead.message_partner_ids)
+        self._interview(
+            step_ids=[
+                Command.create(
+                    {
+                        "name": name,
+                        "user_id": self.engineer.id,
+                        "date_deadline": date(2031, 3, day),
+                    }
+                )
+                for name, day in (("Site survey", 10), ("Single-line diagram", 12))
+            ]
+        )
+        activities = self._activities()
+        self.assertEqual(
+            sorted(activities.mapped("summary")), ["Single-line diagram", "Site survey"]
+        )
+        self.assertEqual(activities.user_id, self.engineer)
+        self.assertIn(self.engineer.partner_id, self.lead.message_partner_ids)
+
     def test_submitted_report_is_kept_until_a_manager_reopens_it(self):
         interview = self._interview(
             step_ids=[

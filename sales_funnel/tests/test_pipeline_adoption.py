@@ -46,6 +46,7 @@ class TestPipelineAdoption(FunnelCase):
         self.assertEqual(fresh.probability, self.verification.win_rate)
         self.assertEqual(lost.stage_id, self.development)
         self.assertFalse(lost.active)
+        self.assertEqual(lost.loss_report_id.stage_id, self.development)
         # The unused default stage is gone; the one still in use is as it was,
         # with the company's criterion and the checklist line ticked against it.
         self.assertFalse(new.exists())
@@ -55,3 +56,25 @@ class TestPipelineAdoption(FunnelCase):
         self.assertEqual(
             lost.with_context(active_test=False).criterion_ids.criterion_id, criterion
         )
+
+    def test_lost_deal_and_its_report_move_together(self):
+        """A deal lost in a default stage, with its loss report (as crm's own
+        demo deal, lost before the funnel's demo wrote its report): the report
+        says it was lost at the funnel stage, and the default stage, now
+        unused, is removed."""
+        new = self._default_stage("stage_lead1", "New", 1)
+        lost = self._new_lead("Office furniture", self.salesman, stage=new)
+        self._lose(lost)
+        self.assertEqual(lost.loss_report_id.stage_id, new)
+        # An opportunity of before the installation has no history yet.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "DELETE FROM crm_lead_stage_history WHERE lead_id = %s", [lost.id]
+        )
+        self.env.invalidate_all()
+
+        post_init_hook(self.env)
+
+        self.assertEqual(lost.stage_id, self.verification)
+        self.assertEqual(lost.loss_report_id.stage_id, self.verification)
+        self.assertFalse(new.exists())
