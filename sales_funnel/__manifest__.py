@@ -22,6 +22,7 @@
         "data/crm_stage_data.xml",
         "data/crm_stage_criterion_data.xml",
         "data/crm_stage_criterion_evidence_data.xml",
+        "data/crm_lead_stuck_reminder_data.xml",
         "data/ir_cron_data.xml",
         "data/ir_sequence_data.xml",
         "data/crm_funnel_xlsx_export_data.xml",

@@ -221,22 +221,6 @@ class CrmLead(models.Model):
         # 2.2 s for 370,000 stuck out of 1,000,000 opportunities).
         return [("id", "in" if positive else "not in", list(self._stuck_lead_ids()))]
 
-    @api.model
-    def _cron_remind_stuck_opportunities(self):
-        """Give each stuck opportunity's owner a to-do (then it is worked on)."""
-        for lead in self.search([("is_stuck", "=", True)]):
-            lead.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=self.env._(
-                    "Stuck in %(stage)s for %(days)s days: move it on or plan the "
-                    "next step",
-                    stage=lead.stage_id.name,
-                    days=int(lead.days_in_stage),
-                ),
-                user_id=(lead.user_id or self.env.user).id,
-                date_deadline=fields.Date.add(fields.Date.context_today(lead), days=2),
-            )
-
     # The probability is the stage's win rate: whatever the path that changes
     # the stage, the active flag (lost/restore) or the tags (PLS fields).
     @api.depends(

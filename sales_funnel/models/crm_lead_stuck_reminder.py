@@ -1,0 +1,148 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+# The job works in batches, each committed with its progress (Odoo's cron runner
+# calls it again while some remain, ten batches a run, then again as soon as
+# the other jobs had their turn).
+STUCK_REMINDER_BATCH = 100
+# An owner has at most this many open stuck reminders at once: the first run on
+# a pipeline with thousands of stuck deals sends each salesperson their oldest
+# ones, the next as they work them off. System parameter
+# ``sales_funnel.stuck_reminders_per_owner`` changes it.
+STUCK_REMINDERS_PER_OWNER = 20
+STUCK_REMINDER_DAYS = 2
+
+
+class CrmLead(models.Model):
+    """The daily reminder of stuck opportunities (停留时间过长)."""
+
+    _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
+
+    @api.model
+    def _stuck_reminders_per_owner(self):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("sales_funnel.stuck_reminders_per_owner")
+        )
+        try:
+            return max(int(value), 0) if value else STUCK_REMINDERS_PER_OWNER
+        except ValueError:
+            return STUCK_REMINDERS_PER_OWNER
+
+    @api.model
+    def _stuck_reminder_candidates(self, limit):
+        """[(lead id, owner id, stage id, stuck since)] of the next ``limit``
+        stuck opportunities to remind, and how many are due in all: stuck,
+        without an open stuck reminder (overdue or not), whose owner has fewer
+        than the cap of open stuck reminders; the oldest first for each owner,
+        owners taking turns. One query, whatever the size of the pipeline."""
+        reminder_type = self.env.ref(
+            "sales_funnel.mail_activity_type_stuck_reminder", raise_if_not_found=False
+        )
+        if not reminder_type:
+            return [], 0
+        self.env["mail.activity"].flush_model(
+            ["res_model", "res_id", "activity_type_id", "user_id", "active"]
+        )
+        query = self.sudo()._stuck_query()
+        lead = query.table
+        owner = SQL("COALESCE(%s, %s)", SQL.identifier(lead, "user_id"), self.env.uid)
+        query.add_where(
+            SQL(
+                """NOT EXISTS (
+                    SELECT 1 FROM mail_activity reminder
+                     WHERE reminder.res_model = 'crm.lead'
+                       AND reminder.res_id = %(id)s
+                       AND reminder.activity_type_id = %(type)s
+                       AND reminder.active)""",
+                id=SQL.identifier(lead, "id"),
+                type=reminder_type.id,
+            )
+        )
+        stuck = query.select(
+            SQL("%s AS id", SQL.identifier(lead, "id")),
+            SQL("%s AS owner", owner),
+            SQL("%s AS stage_id", SQL.identifier(lead, "stage_id")),
+            SQL("%s AS since", SQL.identifier(lead, "date_last_stage_update")),
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH stuck AS (%(stuck)s),
+                     ranked AS (
+                         SELECT stuck.*, row_number() OVER (
+                                    PARTITION BY stuck.owner
+                                    ORDER BY stuck.since, stuck.id) AS rank
+                           FROM stuck),
+                     open AS (
+                         SELECT user_id, count(*) AS reminders
+                           FROM mail_activity
+                          WHERE res_model = 'crm.lead'
+                            AND activity_type_id = %(type)s
+                            AND active
+                          GROUP BY user_id),
+                     due AS (
+                         SELECT ranked.*
+                           FROM ranked
+                           LEFT JOIN open ON open.user_id = ranked.owner
+                          WHERE ranked.rank <= %(cap)s - COALESCE(open.reminders, 0))
+                SELECT id, owner, stage_id, since, count(*) OVER ()
+                  FROM due
+                 ORDER BY rank, since, id
+                 LIMIT %(limit)s
+                """,
+                stuck=stuck,
+                type=reminder_type.id,
+                cap=self._stuck_reminders_per_owner(),
+                limit=limit,
+            )
+        )
+        total = rows[0][4] if rows else 0
+        return [row[:4] for row in rows], total
+
+    @api.model
+    def _cron_remind_stuck_opportunities(self, batch=STUCK_REMINDER_BATCH):
+        """Give each stuck opportunity's owner a to-do (then it is worked on):
+        one batch, its progress reported to the cron runner. A deal with an
+        open stuck reminder gets no second one, and an owner no more than the
+        cap of open ones (``_stuck_reminders_per_owner``). Returns the
+        reminders created."""
+        rows, total = self._stuck_reminder_candidates(batch)
+        Activity = self.env["mail.activity"].sudo()
+        if not rows:
+            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            return Activity
+        now = fields.Datetime.now()
+        deadline = fields.Date.add(
+            fields.Date.context_today(self), days=STUCK_REMINDER_DAYS
+        )
+        reminder_type = self.env.ref("sales_funnel.mail_activity_type_stuck_reminder")
+        model_id = self.env["ir.model"]._get_id("crm.lead")
+        owners = self.env["res.users"].sudo().browse({row[1] for row in rows})
+        stages = self.env["crm.stage"].sudo().browse({row[2] for row in rows})
+        vals_list = []
+        for lead_id, owner_id, stage_id, since in rows:
+            owner = owners.browse(owner_id)
+            # Each owner reads the reminder in their own language.
+            stage = stages.browse(stage_id).with_context(lang=owner.lang)
+            vals_list.append(
+                {
+                    "res_model_id": model_id,
+                    "res_id": lead_id,
+                    "activity_type_id": reminder_type.id,
+                    "summary": stage.env._(
+                        "Stuck in %(stage)s for %(days)s days: move it on or plan "
+                        "the next step",
+                        stage=stage.name,
+                        days=(now - since).days if since else 0,
+                    ),
+                    "user_id": owner_id,
+                    "date_deadline": deadline,
+                }
+            )
+        reminders = Activity.create(vals_list)
+        self.env["ir.cron"]._notify_progress(
+            done=len(reminders), remaining=total - len(reminders)
+        )
+        return reminders
