@@ -1,4 +1,19 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
+
+# What the evidence of a criterion reads of the documents (``_prefetch_evidence``).
+EVIDENCE_CARD_FIELDS = (
+    "lead_id",
+    "organisation",
+    "value_point_1",
+    "value_point_2",
+    "buying_stage",
+    "has_budget",
+    "budget_amount",
+    "funds_source",
+)
+EVIDENCE_ROLE_FIELDS = ("card_id", "sequence", "role", "partner_id")
+EVIDENCE_PROBLEM_FIELDS = ("lead_id", "sequence")
 
 
 class CrmLead(models.Model):
@@ -94,6 +109,94 @@ class CrmLead(models.Model):
                 return False
         return self.sudo()._interview_reports(partners).sorted("date", reverse=True)[:1]
 
+    def _prefetch_evidence(self):
+        """Read the Basic Facts Cards, their buying roles and the existing-problem
+        records of these opportunities in one query, into the cache, so that
+        ``_evidence_for`` reads none of them again (entering a stage ticks
+        what they answer). Values already in the cache (pending changes) stay."""
+        cache = self.env.cache
+        fact_cards = self._fields["fact_card_ids"]
+        leads = self.browse(
+            lead_id
+            for lead_id in self._ids
+            if lead_id and not cache.contains(self.browse(lead_id), fact_cards)
+        )
+        if not leads:
+            return
+        Card = self.env["crm.lead.fact.card"]
+        Role = self.env["crm.lead.buying.role"]
+        Problem = self.env["crm.lead.problem"]
+        Card.flush_model(EVIDENCE_CARD_FIELDS)
+        Role.flush_model(EVIDENCE_ROLE_FIELDS)
+        Problem.flush_model(EVIDENCE_PROBLEM_FIELDS)
+
+        def columns(table, names):
+            return SQL(
+                "json_build_array(%s)",
+                SQL(", ").join(SQL.identifier(table, name) for name in names),
+            )
+
+        # Each kind in the order of its one2many (the models' _order).
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT 'card', card.id, card.lead_id, %(card)s,
+                       ARRAY[-card.id, 0]
+                  FROM crm_lead_fact_card card
+                 WHERE card.lead_id IN %(ids)s
+                 UNION ALL
+                SELECT 'role', role.id, role.card_id, %(role)s,
+                       ARRAY[role.sequence, role.id]
+                  FROM crm_lead_buying_role role
+                  JOIN crm_lead_fact_card card ON card.id = role.card_id
+                 WHERE card.lead_id IN %(ids)s
+                 UNION ALL
+                SELECT 'problem', problem.id, problem.lead_id, %(problem)s,
+                       ARRAY[problem.sequence, problem.id]
+                  FROM crm_lead_problem problem
+                 WHERE problem.lead_id IN %(ids)s
+                 ORDER BY 1, 5
+                """,
+                card=columns("card", EVIDENCE_CARD_FIELDS),
+                role=columns("role", EVIDENCE_ROLE_FIELDS),
+                problem=columns("problem", EVIDENCE_PROBLEM_FIELDS),
+                ids=leads._ids,
+            )
+        )
+        children = {kind: {} for kind in ("card", "role", "problem")}
+        values = {kind: {} for kind in ("card", "role", "problem")}
+        for kind, record_id, parent_id, vals, _order in rows:
+            children[kind].setdefault(parent_id, []).append(record_id)
+            values[kind][record_id] = vals
+        for model, kind, names in (
+            (Card, "card", EVIDENCE_CARD_FIELDS),
+            (Role, "role", EVIDENCE_ROLE_FIELDS),
+            (Problem, "problem", EVIDENCE_PROBLEM_FIELDS),
+        ):
+            records = model.browse(values[kind])
+            for index, name in enumerate(names):
+                field = model._fields[name]
+                cache.insert_missing(
+                    records,
+                    field,
+                    [
+                        field.convert_to_cache(
+                            values[kind][record.id][index], record, False
+                        )
+                        for record in records
+                    ],
+                )
+        for field, parents, kind in (
+            (fact_cards, leads, "card"),
+            (self._fields["problem_ids"], leads, "problem"),
+            (Card._fields["role_ids"], Card.browse(values["card"]), "role"),
+        ):
+            cache.insert_missing(
+                parents,
+                field,
+                [tuple(children[kind].get(parent.id, ())) for parent in parents],
+            )
+
     @api.model
     def _evidence_models(self):
         """The models whose records a checklist line can link as its evidence."""
@@ -126,6 +229,7 @@ class CrmLead(models.Model):
                 )
             )
         lines = lines.sudo()
+        lines.lead_id._prefetch_evidence()
         for line in lines:
             criterion = line.criterion_id
             evidence = line.lead_id._evidence_for(criterion)
