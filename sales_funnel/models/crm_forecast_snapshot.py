@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, date_utils, float_compare
 
 from .. import funnel_terms as terms
+from ..jobs import run_batches
 from .crm_forecast_submission import FORECAST_PERIOD_TYPES, next_period_start
 
 LEVELS = [
@@ -111,13 +112,24 @@ class CrmForecastSnapshot(models.Model):
         month and next quarter; evaluate the snapshots whose period is over."""
         today = fields.Date.context_today(self)
         snapshots = self.sudo()
-        companies = self.env["res.company"].search(
-            [("sales_funnel_snapshot_day", "=", today.day)]
-        )
-        done = snapshots.search([("snapshot_date", "=", today)]).company_id
-        for company in companies - done:
-            snapshots._take_snapshots(company, today)
-        snapshots._evaluate_snapshots(today)
+
+        def step():
+            # One company's snapshots, then one period's evaluation, a batch.
+            companies = self.env["res.company"].search(
+                [("sales_funnel_snapshot_day", "=", today.day)]
+            )
+            taken = snapshots.search([("snapshot_date", "=", today)]).company_id
+            todo = companies - taken
+            groups = snapshots._pending_evaluations(today)
+            if todo:
+                snapshots._take_snapshots(todo[0], today)
+                return 1, len(todo) - 1 + len(groups)
+            if groups:
+                snapshots._evaluate_snapshots(today, groups[:1])
+                return 1, len(groups) - 1
+            return 0, 0
+
+        run_batches(self.env, step)
 
     def _take_snapshots(self, company, today):
         vals_list = []
@@ -217,11 +229,27 @@ class CrmForecastSnapshot(models.Model):
         )
         return {(level, owner): Submission.browse(sid) for level, owner, sid in rows}
 
-    def _evaluate_snapshots(self, today):
+    def _pending_evaluations(self, today):
+        """[(company, date_from, date_to)] of the snapshots to evaluate: their
+        period is over."""
+        return [
+            (company, date_from, date_to)
+            for company, date_from, date_to in self._read_group(
+                [("state", "=", "pending"), ("date_to", "<", today)],
+                ["company_id", "date_from:day", "date_to:day"],
+                order="company_id, date_from:day, date_to:day",
+            )
+        ]
+
+    def _evaluate_snapshots(self, today, groups=None):
+        """Evaluate the snapshots whose period is over (those of ``groups``,
+        from ``_pending_evaluations``)."""
         pending = self.search([("state", "=", "pending"), ("date_to", "<", today)])
         for (company, date_from, date_to), snapshots in pending.grouped(
             lambda s: (s.company_id, s.date_from, s.date_to)
         ).items():
+            if groups is not None and (company, date_from, date_to) not in groups:
+                continue
             actual = self._won_amounts(company, date_from, date_to)
             tolerance = {
                 "salesperson": company.sales_funnel_tolerance_salesperson,

@@ -8,8 +8,11 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, date_utils, html2plaintext
 
 from .. import funnel_terms as terms
+from ..jobs import run_batches
 from .crm_immutable_mixin import _RECORDER, _RECORDER_KEY
 
+# Late self-checks reminded a batch of the daily job (jobs.run_batches).
+SELFCHECK_REMINDER_BATCH = 100
 # What the salesperson writes while the self-check is a draft.
 SELFCHECK_INPUT_FIELDS = ("plan", "deal_line_ids")
 # What the reviewer writes on a submitted self-check, until the sign-off.
@@ -424,7 +427,20 @@ class CrmFunnelSelfcheck(models.Model):
             .sudo()
             .search([("sales_funnel_selfcheck_weekday", "=", str(today.weekday()))])
         )
-        return self._prepare_selfchecks(companies, today)
+        prepared = self.browse()
+        todo = list(companies)
+
+        def step():
+            # One company a batch (``jobs.run_batches``); a company whose
+            # self-checks are all there prepares nothing more.
+            nonlocal prepared
+            if not todo:
+                return 0, 0
+            prepared |= self._prepare_selfchecks(todo.pop(0), today)
+            return 1, len(todo)
+
+        run_batches(self.env, step)
+        return prepared
 
     @api.model
     def action_prepare_selfchecks(self, day=None):
@@ -443,13 +459,27 @@ class CrmFunnelSelfcheck(models.Model):
     def _cron_remind_selfchecks(self):
         """Remind the salespeople (and their team leader) of the self-checks
         still to submit after their deadline, once."""
-        late = self.sudo().search(
-            [
-                ("state", "=", "draft"),
-                ("date_deadline", "<", fields.Date.context_today(self)),
-                ("reminder_date", "=", False),
-            ]
-        )
+        domain = [
+            ("state", "=", "draft"),
+            ("date_deadline", "<", fields.Date.context_today(self)),
+            ("reminder_date", "=", False),
+        ]
+        reminded = self.browse()
+
+        def step():
+            # SELFCHECK_REMINDER_BATCH a batch (``jobs.run_batches``).
+            nonlocal reminded
+            late = self.sudo().search(
+                domain, limit=SELFCHECK_REMINDER_BATCH, order="id"
+            )
+            self._remind_late_selfchecks(late)
+            reminded |= late
+            return len(late), self.sudo().search_count(domain)
+
+        run_batches(self.env, step)
+        return reminded
+
+    def _remind_late_selfchecks(self, late):
         for selfcheck in late:
             partners = selfcheck.user_id.partner_id | selfcheck._reviewers().partner_id
             selfcheck.message_post(

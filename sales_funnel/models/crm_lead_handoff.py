@@ -16,6 +16,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, mute_logger
 from odoo.tools.translate import LazyTranslate
 
+from ..jobs import run_batches
+
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
 
@@ -416,10 +418,23 @@ class CrmLead(models.Model):
 
     @api.model
     def _cron_handoff(self, limit=100):
-        for lead in self.search([("handoff_queued", "=", True)], limit=limit):
-            # The job has no reader: it records its text in the company's
-            # language; every reader sees the message in their own.
-            lead.with_context(lang=lead._company_lang())._run_handoff()
+        """Hand off the queued deals, ``limit`` a batch (``jobs.run_batches``);
+        a deal another attempt holds stays queued for the next run."""
+        skipped = set()
+
+        def step():
+            queued = [("handoff_queued", "=", True), ("id", "not in", list(skipped))]
+            done = 0
+            for lead in self.search(queued, limit=limit, order="id"):
+                # The job has no reader: it records its text in the company's
+                # language; every reader sees the message in their own.
+                if lead.with_context(lang=lead._company_lang())._run_handoff():
+                    done += 1
+                else:
+                    skipped.add(lead.id)
+            return done, self.search_count(queued)
+
+        return run_batches(self.env, step)
 
     # ------------------------------------------------------------------
     # The attempt

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..jobs import run_batches
+
 # The job works in batches, each committed with its progress (Odoo's cron runner
 # calls it again while some remain, ten batches a run, then again as soon as
 # the other jobs had their turn).
@@ -103,16 +105,28 @@ class CrmLead(models.Model):
 
     @api.model
     def _cron_remind_stuck_opportunities(self, batch=STUCK_REMINDER_BATCH):
-        """Give each stuck opportunity's owner a to-do (then it is worked on):
-        one batch, its progress reported to the cron runner. A deal with an
-        open stuck reminder gets no second one, and an owner no more than the
-        cap of open ones (``_stuck_reminders_per_owner``). Returns the
-        reminders created."""
+        """Give each stuck opportunity's owner a to-do (then it is worked on),
+        in batches (``jobs.run_batches``). A deal with an open stuck reminder
+        gets no second one, and an owner no more than the cap of open ones
+        (``_stuck_reminders_per_owner``). Returns the reminders created."""
+        created = self.env["mail.activity"]
+
+        def step():
+            nonlocal created
+            reminders, remaining = self._remind_stuck_batch(batch)
+            created |= reminders
+            return len(reminders), remaining
+
+        run_batches(self.env, step)
+        return created
+
+    @api.model
+    def _remind_stuck_batch(self, batch):
+        """One batch of reminders: (the reminders created, how many remain)."""
         rows, total = self._stuck_reminder_candidates(batch)
         Activity = self.env["mail.activity"].sudo()
         if not rows:
-            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
-            return Activity
+            return Activity, 0
         now = fields.Datetime.now()
         deadline = fields.Date.add(
             fields.Date.context_today(self), days=STUCK_REMINDER_DAYS
@@ -142,7 +156,4 @@ class CrmLead(models.Model):
                 }
             )
         reminders = Activity.create(vals_list)
-        self.env["ir.cron"]._notify_progress(
-            done=len(reminders), remaining=total - len(reminders)
-        )
-        return reminders
+        return reminders, total - len(reminders)

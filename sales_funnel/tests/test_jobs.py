@@ -1,9 +1,16 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import FunnelCase
+from .common import ForecastCase, FunnelCase, HandoffCase
+from .test_selfcheck import SelfcheckCase
+
+
+def progress_of(env, xml_id):
+    """A progress record of the job, as Odoo's cron runner makes for a batch."""
+    return env["ir.cron.progress"].create({"cron_id": env.ref(xml_id).id})
 
 
 @tagged("post_install", "-at_install")
@@ -107,3 +114,92 @@ class TestStuckReminderJob(FunnelCase):
         progress = self._progress()
         self.assertFalse(self._run(progress, batch=2))
         self.assertEqual((progress.done, progress.remaining), (0, 0))
+
+    def test_called_directly_it_runs_every_batch(self):
+        leads = self._stuck_deals(5)
+        self.assertEqual(len(self._run(batch=2)), 5)
+        self.assertEqual(len(self._reminders(leads)), 5)
+
+
+@tagged("post_install", "-at_install")
+class TestHandoffJob(HandoffCase):
+    def test_handoff_in_batches(self):
+        second = self._new_deal("Second substation")
+        self._win(self.deal)
+        self._win(second)
+        self.assertTrue(self.deal.handoff_queued and second.handoff_queued)
+        Lead = self.env["crm.lead"]
+        xml_id = "sales_funnel.ir_cron_sales_funnel_handoff"
+        progress = progress_of(self.env, xml_id)
+        Lead.with_context(ir_cron_progress_id=progress.id)._cron_handoff(limit=1)
+        self.assertEqual((progress.done, progress.remaining), (1, 1))
+        self.assertEqual(len(self._orders(self.deal)), 1)
+        self.assertFalse(self._orders(second))
+        progress = progress_of(self.env, xml_id)
+        Lead.with_context(ir_cron_progress_id=progress.id)._cron_handoff(limit=1)
+        self.assertEqual((progress.done, progress.remaining), (1, 0))
+        # Run again: nothing queued, no second order.
+        Lead._cron_handoff()
+        self.assertEqual(len(self._orders(self.deal)), 1)
+        self.assertEqual(len(self._orders(second)), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestSnapshotJob(ForecastCase):
+    def test_one_company_a_batch(self):
+        self.company.sales_funnel_snapshot_day = 1
+        other = self.env["res.company"].create(
+            {"name": "华南分公司", "sales_funnel_snapshot_day": 1}
+        )
+        Snapshot = self.env["crm.forecast.snapshot"]
+        xml_id = "sales_funnel.ir_cron_forecast_snapshots"
+        with self._at("2031-11-01 08:00:00"):
+            progress = progress_of(self.env, xml_id)
+            Snapshot.with_context(
+                ir_cron_progress_id=progress.id
+            )._cron_forecast_snapshots()
+            self.assertEqual((progress.done, progress.remaining), (1, 1))
+            self.assertEqual(
+                len(Snapshot.search([("snapshot_date", "=", "2031-11-01")]).company_id),
+                1,
+            )
+            progress = progress_of(self.env, xml_id)
+            Snapshot.with_context(
+                ir_cron_progress_id=progress.id
+            )._cron_forecast_snapshots()
+            self.assertEqual((progress.done, progress.remaining), (1, 0))
+            taken = Snapshot.search([("snapshot_date", "=", "2031-11-01")])
+            self.assertEqual(taken.company_id, self.company | other)
+            # A second run takes nothing more.
+            Snapshot._cron_forecast_snapshots()
+            self.assertEqual(
+                Snapshot.search([("snapshot_date", "=", "2031-11-01")]), taken
+            )
+
+
+@tagged("post_install", "-at_install")
+class TestSelfcheckReminderJob(SelfcheckCase):
+    def test_reminders_in_batches(self):
+        self._funnel()
+        self._create(
+            "G", "2031-03-10 08:00:00", user=self.salesman2, team_id=self.team.id
+        )
+        self._prepare()
+        late = self.Selfcheck.search([("state", "=", "draft")])
+        self.assertGreater(len(late), 1)
+        xml_id = "sales_funnel.ir_cron_remind_selfchecks"
+        with (
+            self._at("2031-03-18 07:00:00"),
+            patch(
+                "odoo.addons.sales_funnel.models.crm_funnel_selfcheck.SELFCHECK_REMINDER_BATCH",
+                1,
+            ),
+        ):
+            progress = progress_of(self.env, xml_id)
+            reminded = self.Selfcheck.with_context(
+                ir_cron_progress_id=progress.id
+            )._cron_remind_selfchecks()
+            self.assertEqual(len(reminded), 1)
+            self.assertEqual((progress.done, progress.remaining), (1, len(late) - 1))
+            self.assertEqual(self.Selfcheck._cron_remind_selfchecks(), late - reminded)
+            self.assertFalse(self.Selfcheck._cron_remind_selfchecks())
