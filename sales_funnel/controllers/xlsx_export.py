@@ -1,5 +1,6 @@
 import tempfile
 
+import psycopg2.errors
 from werkzeug.wsgi import wrap_file
 
 from odoo import http
@@ -9,11 +10,21 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class SalesFunnelXlsxController(http.Controller):
-    @http.route("/sales_funnel/xlsx/<int:export_id>", type="http", auth="user")
+    # Read-only: with a read replica (--db_replica_host), the workbook is read
+    # there. The export was saved on the primary a moment ago; a replica that
+    # has not replayed it yet sends the request back to the primary (Odoo
+    # retries a request on a read/write cursor after ReadOnlySqlTransaction).
+    @http.route(
+        "/sales_funnel/xlsx/<int:export_id>", type="http", auth="user", readonly=True
+    )
     def download(self, export_id):
         # Transient records are private to their creator: no one else's export.
         export = request.env["crm.funnel.xlsx.export"].browse(export_id).exists()
         if not export:
+            if request.env.cr.readonly:
+                raise psycopg2.errors.ReadOnlySqlTransaction(
+                    f"XLSX export {export_id} not on the read-only cursor yet"
+                )
             raise request.not_found()
         spool = tempfile.TemporaryFile()
         export._write_workbook(spool)

@@ -20,6 +20,7 @@ class CrmFunnelDashboard(models.AbstractModel):
         return terms.period_bounds(fields.Date.context_today(self), period)
 
     @api.model
+    @api.readonly
     def get_data(self, period=terms.DEFAULT_PERIOD, team_id=False, user_id=False):
         """Everything the dashboard shows, the periods it offers included."""
         if period not in terms.PERIODS:

@@ -42,3 +42,4 @@ from . import test_selfcheck_review
 from . import test_ui_evidence
 from . import test_jobs
 from . import test_evidence_prefetch
+from . import test_readonly
