@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""What must hold after the load test (loadtest.py runs it; or by hand:
+``python3 bench/replica/check.py --db lr_small``, the cluster still up).
+
+- no request failed (Locust's failures), and no deadlock or serialization
+  error surfaced in Odoo's log (Odoo retries those: the retries are counted,
+  only one that gave up is an error); no ERROR or traceback in the log;
+- the funnel sums (crm_funnel_delta) equal a full recount from crm_lead, and
+  the stage flow (crm_stage_flow_delta) a full recount from the history;
+- no deal has two orders or two contracts;
+- the worker processes stayed under Odoo's default memory limits (virtual
+  size under limit_memory_soft, as Odoo measures it);
+- the replica answered read-only transactions and replayed the primary.
+"""
+
+import argparse
+import csv
+import json
+import re
+import sys
+from pathlib import Path
+
+import psycopg2
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import cluster  # noqa: E402
+
+LIMIT_MEMORY_SOFT_MB = 2048  # Odoo 18's default (--limit-memory-soft)
+LIMIT_MEMORY_HARD_MB = 2560
+SURFACED = re.compile(
+    r"deadlock detected|could not serialize|SerializationFailure|"
+    r"concurrent update|LockNotAvailable",
+    re.I,
+)
+RETRY = re.compile(r"retry \d+/\d+", re.I)
+
+
+def sums_mismatches(cr, delta, recount_source):
+    """Rows of the kept sums and of the recount that differ (both ways)."""
+    group, sums = delta.group, delta.sums
+    # Rounded: the history's day counts are floats, summed in another order.
+    totals = ", ".join(f"round(sum({name})::numeric, 4) AS {name}" for name in sums)
+    nonzero = " OR ".join(f"sum({name}) <> 0" for name in sums)
+    kept = (
+        f"SELECT {group}, {totals} FROM {delta.table} GROUP BY {group} HAVING {nonzero}"
+    )
+    recount = (
+        f"SELECT {group}, {totals} FROM ({recount_source}) AS rows"
+        f" GROUP BY {group} HAVING {nonzero}"
+    )
+    cr.execute(
+        f"SELECT count(*) FROM (({kept}) EXCEPT ({recount})) a"
+        f" UNION ALL SELECT count(*) FROM (({recount}) EXCEPT ({kept})) b"
+        f" UNION ALL SELECT count(*) FROM ({recount}) c"
+    )
+    only_kept, only_recount, groups = (row[0] for row in cr.fetchall())
+    return only_kept + only_recount, groups
+
+
+def check_sums(cr):
+    from odoo.addons.sales_funnel.report import crm_funnel_summary, crm_stage_flow
+
+    funnel, funnel_groups = sums_mismatches(
+        cr, crm_funnel_summary.DELTAS, crm_funnel_summary._lead_rows(1, "crm_lead")
+    )
+    flow, flow_groups = sums_mismatches(
+        cr,
+        crm_stage_flow.DELTAS,
+        crm_stage_flow._flow_rows(1, crm_stage_flow._HISTORY),
+    )
+    return {
+        "funnel sums = recount from crm_lead": (
+            funnel == 0,
+            f"{funnel} group(s) differ of {funnel_groups}",
+        ),
+        "stage flow = recount from the history": (
+            flow == 0,
+            f"{flow} group(s) differ of {flow_groups}",
+        ),
+    }
+
+
+def check_documents(cr):
+    cr.execute(
+        """SELECT count(*) FROM (
+               SELECT sales_funnel_handoff_lead_id FROM sale_order
+                WHERE sales_funnel_handoff_lead_id IS NOT NULL AND state <> 'cancel'
+                GROUP BY 1 HAVING count(*) > 1) o"""
+    )
+    orders = cr.fetchone()[0]
+    cr.execute(
+        """SELECT count(*) FROM (
+               SELECT sales_funnel_handoff_lead_id FROM contract_contract
+                WHERE sales_funnel_handoff_lead_id IS NOT NULL AND active
+                GROUP BY 1 HAVING count(*) > 1) c"""
+    )
+    contracts = cr.fetchone()[0]
+    cr.execute(
+        "SELECT count(*) FROM sale_order WHERE sales_funnel_handoff_lead_id IS NOT NULL"
+    )
+    handed = cr.fetchone()[0]
+    return {
+        "no deal with two orders or two contracts": (
+            orders == 0 and contracts == 0,
+            f"{orders} deal(s) with two orders, {contracts} with two contracts;"
+            f" {handed} hand-off order(s) in all",
+        )
+    }
+
+
+def check_log(log_path):
+    errors, surfaced, retries = [], 0, 0
+    for line in Path(log_path).read_text(errors="replace").splitlines():
+        if RETRY.search(line):
+            retries += 1
+        if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback"):
+            errors.append(line[:300])
+            if SURFACED.search(line):
+                surfaced += 1
+        elif SURFACED.search(line) and not RETRY.search(line):
+            if "WARNING" in line:
+                surfaced += 1
+                errors.append(line[:300])
+    return {
+        "no deadlock or serialization error surfaced": (
+            surfaced == 0,
+            f"{surfaced} surfaced; {retries} retried by Odoo",
+        ),
+        "no ERROR in Odoo's log": (not errors, "; ".join(errors[:3]) or "none"),
+    }, retries
+
+
+def check_locust(stats_csv):
+    requests = failures = refused = 0
+    with open(stats_csv, newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["Name"] == "Aggregated":
+                continue
+            if row["Type"] == "REFUSED":
+                refused += int(row["Request Count"])
+                continue
+            requests += int(row["Request Count"])
+            failures += int(row["Failure Count"])
+    return {
+        "no request failed": (
+            failures == 0 and requests > 0,
+            f"{failures} failed of {requests} ({refused} refused by the gate or a"
+            " missing document)",
+        )
+    }
+
+
+def check_memory(samples):
+    vms = max((s["vms_mb"] for s in samples), default=0)
+    rss = max((s["rss_mb"] for s in samples), default=0)
+    return {
+        "workers under Odoo's memory limits": (
+            vms < LIMIT_MEMORY_SOFT_MB,
+            f"largest worker: {vms:.0f} MB virtual (soft limit {LIMIT_MEMORY_SOFT_MB}),"
+            f" {rss:.0f} MB resident",
+        )
+    }
+
+
+def check_replica(state):
+    port = state.get("replica_port")
+    if not port:
+        return {}
+    with (
+        psycopg2.connect(
+            host=cluster.HOST, port=port, user="postgres", dbname=state["db"]
+        ) as conn,
+        conn.cursor() as cr,
+    ):
+        cr.execute("SELECT pg_is_in_recovery()")
+        standby = cr.fetchone()[0]
+        cr.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database"
+            " WHERE datname = current_database()"
+        )
+        transactions = cr.fetchone()[0]
+    with (
+        psycopg2.connect(
+            host=cluster.HOST, port=state["pg_port"], user="postgres", dbname="postgres"
+        ) as conn,
+        conn.cursor() as cr,
+    ):
+        cr.execute("SELECT state, replay_lag FROM pg_stat_replication")
+        replication = cr.fetchall()
+    return {
+        "the replica served reads": (
+            standby and transactions > 0 and bool(replication),
+            f"hot standby: {standby}, {transactions} transaction(s) on it,"
+            f" replication {replication[0][0] if replication else 'absent'}",
+        )
+    }
+
+
+def run_checks(state, stats_csv=None, memory=()):
+    import odoo
+
+    commands = cluster._commands()
+    odoo.tools.config.parse_config(
+        ["--addons-path", commands.addons_path(cluster.REPO)]
+    )
+    results = {}
+    if stats_csv:
+        results.update(check_locust(stats_csv))
+    log_results, _retries = check_log(Path(state["base"]) / "odoo.log")
+    results.update(log_results)
+    with (
+        psycopg2.connect(
+            host=cluster.HOST,
+            port=state["pg_port"],
+            user=state.get("db_user", "postgres"),
+            dbname=state["db"],
+        ) as conn,
+        conn.cursor() as cr,
+    ):
+        results.update(check_sums(cr))
+        results.update(check_documents(cr))
+    if memory:
+        results.update(check_memory(memory))
+    results.update(check_replica(state))
+    return results
+
+
+def report(results):
+    ok = True
+    for name, (passed, detail) in results.items():
+        ok &= bool(passed)
+        print(f"{'PASS' if passed else 'FAIL'}  {name}: {detail}")
+    return ok
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--base")
+    parser.add_argument("--stats-csv")
+    args = parser.parse_args()
+    state = cluster.load_state(cluster.base_dir(args))
+    if not state:
+        raise SystemExit("no cluster state: start it with cluster.py")
+    memory = []
+    memory_file = Path(state["base"]) / "memory.json"
+    if memory_file.exists():
+        memory = json.loads(memory_file.read_text())
+    sys.exit(0 if report(run_checks(state, args.stats_csv, memory)) else 1)
+
+
+if __name__ == "__main__":
+    main()
