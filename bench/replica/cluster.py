@@ -64,7 +64,7 @@ def pg_bin(name):
 
 
 def log(message):
-    print(f"[cluster] {message}", flush=True)
+    print(f"[cluster {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 def run(cmd, as_postgres=False, **kwargs):
@@ -234,6 +234,7 @@ def start(args):
             "--leads",
             args.leads,
         ]
+        log("preparing the load test's users and data")
         run(prepare)
         if args.workers:
             log(f"streaming replica in {replica} on {HOST}:{replica_port}")

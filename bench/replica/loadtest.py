@@ -132,6 +132,7 @@ def main():
     parser.add_argument("--salespeople", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--http-port", type=int, default=8285)
+    parser.add_argument("--gevent-port", type=int)
     parser.add_argument("--pg-port", type=int, default=55432)
     parser.add_argument("--venv", default=str(DEFAULT_VENV))
     parser.add_argument("--keep", action="store_true", help="leave it running")
@@ -153,6 +154,8 @@ def main():
         "--pg-port",
         str(args.pg_port),
     ]
+    if args.gevent_port:
+        start += ["--gevent-port", str(args.gevent_port)]
     cluster.main(start)
     base = cluster.base_dir(argparse.Namespace(base=None, db=args.db))
     state = cluster.load_state(base)

@@ -243,6 +243,19 @@ class Salesperson(OdooUser):
             self._move(deal, 1)
 
     @task(1)
+    def win_deal(self):
+        closing = [stage["id"] for stage in self.stages if not stage["is_won"]][-1:]
+        deals = self.call(
+            "crm.lead",
+            "search",
+            [self._domain() + [("stage_id", "in", closing), ("line_ids", "!=", False)]],
+            {"limit": 1},
+            name="deals to win",
+        )
+        if deals:
+            self.call("crm.lead", "action_set_won", [deals], name="win deal")
+
+    @task(1)
     def move_back(self):
         deal = self._deal()
         if deal:

@@ -6,9 +6,10 @@ on the primary, before the replica is made).
 - the load test's people, password = login: the generator's salespeople
   (``bench_sp_01`` …), a sales manager ``loadtest_manager`` and a sales
   secretary ``loadtest_secretary``;
-- the hand-off sends won deals without order lines to the "failed" status
-  (it needs products): the deals won during the load test get a product line
-  from their creation on, so that a transmission creates a real order.
+- deals ready to be won: ``READY`` deals of each salesperson in the closing
+  stage get their exit criteria ticked and an order line, so that the
+  salespeople win them during the test and the secretary and the hand-off job
+  both transmit them (one order per deal must come out of it).
 """
 
 import argparse
@@ -24,6 +25,7 @@ import odoo  # noqa: E402
 from odoo import SUPERUSER_ID, api  # noqa: E402
 from odoo.modules.registry import Registry  # noqa: E402
 
+READY = 5
 PEOPLE = {
     "loadtest_manager": ("Load Test Manager", "sales_team.group_sale_manager"),
     "loadtest_secretary": ("Load Test Secretary", "sales_funnel.group_sales_secretary"),
@@ -60,8 +62,44 @@ def prepare(env, leads):
                 "sale_ok": True,
             }
         )
+    ready = make_deals_ready(
+        env,
+        salespeople,
+        product or env["product.product"].search([("default_code", "=", "LOADTEST")]),
+    )
     env.cr.commit()
-    print(f"prepared: {len(salespeople)} salespeople, manager, secretary")
+    print(
+        f"prepared: {len(salespeople)} salespeople, manager, secretary;"
+        f" {ready} deals to win"
+    )
+
+
+def make_deals_ready(env, salespeople, product):
+    stages = env["crm.stage"].search([("team_id", "=", False)], order="sequence, id")
+    closing = stages.filtered(lambda stage: not stage.is_won)[-1:]
+    Lead = env["crm.lead"]
+    leads = Lead.browse()
+    for user in salespeople:
+        leads |= Lead.search(
+            [
+                ("user_id", "=", user.id),
+                ("stage_id", "=", closing.id),
+                ("type", "=", "opportunity"),
+                ("partner_id", "!=", False),
+                ("line_ids", "=", False),
+            ],
+            limit=READY,
+        )
+    if not leads:
+        return 0
+    env.cr.execute(
+        "UPDATE crm_lead_criterion SET done = true WHERE lead_id IN %s",
+        [tuple(leads.ids)],
+    )
+    env["crm.lead.line"].create(
+        [{"lead_id": lead.id, "product_id": product.id} for lead in leads]
+    )
+    return len(leads)
 
 
 def main():
