@@ -101,11 +101,17 @@ def check_documents(cr):
         "SELECT count(*) FROM sale_order WHERE sales_funnel_handoff_lead_id IS NOT NULL"
     )
     handed = cr.fetchone()[0]
+    cr.execute(
+        "SELECT status, count(*) FROM crm_lead_handoff_attempt GROUP BY 1 ORDER BY 1"
+    )
+    attempts = ", ".join(
+        f"{count} with status {status}" for status, count in cr.fetchall()
+    )
     return {
         "no deal with two orders or two contracts": (
             orders == 0 and contracts == 0,
             f"{orders} deal(s) with two orders, {contracts} with two contracts;"
-            f" {handed} hand-off order(s) in all",
+            f" {handed} hand-off order(s) in all; attempts: {attempts or 'none'}",
         )
     }
 

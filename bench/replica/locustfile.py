@@ -242,7 +242,7 @@ class Salesperson(OdooUser):
             self._tick(deal, name="tick before moving")
             self._move(deal, 1)
 
-    @task(1)
+    @task(2)
     def win_deal(self):
         closing = [stage["id"] for stage in self.stages if not stage["is_won"]][-1:]
         deals = self.call(

@@ -125,8 +125,8 @@ class CrmForecastSnapshot(models.Model):
                 snapshots._take_snapshots(todo[0], today)
                 return 1, len(todo) - 1 + len(groups)
             if groups:
-                snapshots._evaluate_snapshots(today, groups[:1])
-                return 1, len(groups) - 1
+                evaluated = snapshots._evaluate_snapshots(today, groups[:1])
+                return len(evaluated), len(groups) - 1
             return 0, 0
 
         run_batches(self.env, step)
@@ -243,7 +243,8 @@ class CrmForecastSnapshot(models.Model):
 
     def _evaluate_snapshots(self, today, groups=None):
         """Evaluate the snapshots whose period is over (those of ``groups``,
-        from ``_pending_evaluations``)."""
+        from ``_pending_evaluations``); returns them."""
+        evaluated = self.browse()
         pending = self.search([("state", "=", "pending"), ("date_to", "<", today)])
         for (company, date_from, date_to), snapshots in pending.grouped(
             lambda s: (s.company_id, s.date_from, s.date_to)
@@ -275,6 +276,8 @@ class CrmForecastSnapshot(models.Model):
                         <= 0,
                     }
                 )
+            evaluated |= snapshots
+        return evaluated
 
     @api.model
     def _error_pct(self, forecast, actual, company):
