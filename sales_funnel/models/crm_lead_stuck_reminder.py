@@ -155,5 +155,9 @@ class CrmLead(models.Model):
                     "date_deadline": deadline,
                 }
             )
-        reminders = Activity.create(vals_list)
+        # No e-mail per reminder (up to the cap of each owner on a first run):
+        # the owner finds them in their activities.
+        reminders = Activity.with_context(mail_activity_quick_update=True).create(
+            vals_list
+        )
         return reminders, total - len(reminders)
