@@ -11,7 +11,9 @@ from .. import funnel_terms as terms
 from ..jobs import run_batches
 from .crm_immutable_mixin import _RECORDER, _RECORDER_KEY
 
-# Late self-checks reminded a batch of the daily job (jobs.run_batches).
+# Self-checks prepared, and late ones reminded, a batch of the daily jobs
+# (jobs.run_batches).
+SELFCHECK_PREPARE_BATCH = 10
 SELFCHECK_REMINDER_BATCH = 100
 # What the salesperson writes while the self-check is a draft.
 SELFCHECK_INPUT_FIELDS = ("plan", "deal_line_ids")
@@ -428,16 +430,20 @@ class CrmFunnelSelfcheck(models.Model):
             .search([("sales_funnel_selfcheck_weekday", "=", str(today.weekday()))])
         )
         prepared = self.browse()
-        todo = list(companies)
 
         def step():
-            # One company a batch (``jobs.run_batches``); a company whose
-            # self-checks are all there prepares nothing more.
+            # SELFCHECK_PREPARE_BATCH salespeople a batch (``jobs.run_batches``);
+            # those with this week's self-check get none more.
             nonlocal prepared
-            if not todo:
+            if not companies:
                 return 0, 0
-            prepared |= self._prepare_selfchecks(todo.pop(0), today)
-            return 1, len(todo)
+            missing = self.sudo()._selfchecks_missing(companies, today)
+            batch = sorted(missing, key=lambda pair: (pair[0].id, pair[1].id))[
+                :SELFCHECK_PREPARE_BATCH
+            ]
+            done = self._prepare_selfchecks(companies, today, set(batch))
+            prepared |= done
+            return len(done), len(missing) - len(done)
 
         run_batches(self.env, step)
         return prepared
@@ -498,22 +504,19 @@ class CrmFunnelSelfcheck(models.Model):
         return late
 
     @api.model
-    def _prepare_selfchecks(self, companies, today):
+    def _prepare_selfchecks(self, companies, today, people=None):
         """Prepare the self-checks of the week of ``today`` for every salesperson
         of ``companies`` (users with open opportunities or a target) who has none
-        yet. The number of queries does not grow with the number of deals."""
+        yet (``people``: those of them only, {(company, user)}). The number of
+        queries does not grow with the number of deals."""
         if not self.env.su:
             # The job reads every salesperson's funnel, whoever triggers it.
-            return self.sudo()._prepare_selfchecks(companies, today)
+            return self.sudo()._prepare_selfchecks(companies, today, people)
         if not companies:
             return self.browse()
         week_start = today - timedelta(days=today.weekday())
-        people = self._selfcheck_people(companies, today)
-        for selfcheck in self.search_fetch(
-            [("company_id", "in", companies.ids), ("week_start", "=", week_start)],
-            ["company_id", "user_id"],
-        ):
-            people.discard((selfcheck.company_id, selfcheck.user_id))
+        missing = self._selfchecks_missing(companies, today)
+        people = missing if people is None else missing & set(people)
         if not people:
             return self.browse()
         users = self.env["res.users"].union(*(user for _company, user in people))
@@ -566,6 +569,19 @@ class CrmFunnelSelfcheck(models.Model):
                 user_id=selfcheck.user_id.id,
             )
         return selfchecks
+
+    @api.model
+    def _selfchecks_missing(self, companies, today):
+        """{(company, user)}: the salespeople of ``companies`` without a
+        self-check for the week of ``today``."""
+        week_start = today - timedelta(days=today.weekday())
+        people = self._selfcheck_people(companies, today)
+        for selfcheck in self.search_fetch(
+            [("company_id", "in", companies.ids), ("week_start", "=", week_start)],
+            ["company_id", "user_id"],
+        ):
+            people.discard((selfcheck.company_id, selfcheck.user_id))
+        return people
 
     @api.model
     def _selfcheck_people(self, companies, today):

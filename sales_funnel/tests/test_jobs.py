@@ -5,7 +5,7 @@ from odoo import fields
 from odoo.tests import tagged
 
 from .common import ForecastCase, FunnelCase, HandoffCase
-from .test_selfcheck import SelfcheckCase
+from .test_selfcheck import FRIDAY, SelfcheckCase
 
 
 def progress_of(env, xml_id):
@@ -203,3 +203,22 @@ class TestSelfcheckReminderJob(SelfcheckCase):
             self.assertEqual((progress.done, progress.remaining), (1, len(late) - 1))
             self.assertEqual(self.Selfcheck._cron_remind_selfchecks(), late - reminded)
             self.assertFalse(self.Selfcheck._cron_remind_selfchecks())
+
+    def test_preparation_in_batches(self):
+        self._funnel()
+        self._create(
+            "G", "2031-03-10 08:00:00", user=self.salesman2, team_id=self.team.id
+        )
+        xml_id = "sales_funnel.ir_cron_prepare_selfchecks"
+        module = "odoo.addons.sales_funnel.models.crm_funnel_selfcheck"
+        with self._at(FRIDAY), patch(f"{module}.SELFCHECK_PREPARE_BATCH", 1):
+            progress = progress_of(self.env, xml_id)
+            first = self.Selfcheck.with_context(
+                ir_cron_progress_id=progress.id
+            )._cron_prepare_selfchecks()
+            self.assertEqual(len(first), 1)
+            self.assertEqual((progress.done, progress.remaining), (1, 1))
+            second = self.Selfcheck._cron_prepare_selfchecks()
+            self.assertEqual(len(second), 1)
+            self.assertEqual((first | second).user_id, self.salesman | self.salesman2)
+            self.assertFalse(self.Selfcheck._cron_prepare_selfchecks())
