@@ -448,7 +448,7 @@ def test_demo_inspection_rhythm(scratch_db):
     )
     rows = {login: rest for login, *rest in scratch_db.fetchall()}
     assert {"wang.lei", "li.na", "liu.yang", "zhao.min", "sun.hao"} <= set(rows), rows
-    for login, (past, planned, current, signed, noted) in rows.items():
+    for login, (past, planned, current, _signed, noted) in rows.items():
         assert past == 4 and planned == 4, (login, past, planned)
         assert current == 1, (login, current)
         assert noted, f"{login} submitted without a note on every flagged deal"
@@ -475,9 +475,9 @@ def test_demo_inspection_rhythm(scratch_db):
     this_week = [(state, login) for state, login, _r, current in open_ones if current]
     assert [login for state, login in this_week if state == "submitted"] == ["li.na"]
     assert len(this_week) == len(rows)
-    assert [
-        login for state, login, reminded, current in open_ones if reminded
-    ] == ["liu.yang"]
+    assert [login for state, login, reminded, current in open_ones if reminded] == [
+        "liu.yang"
+    ]
     # An agreed action became an activity of the salesperson on their deal.
     scratch_db.execute(
         """
