@@ -87,8 +87,10 @@ class TestSelfcheckUi(HttpCase):
         # The leader is asked to hold the review.
         self.assertEqual(
             self.selfcheck.activity_ids.filtered(
-                lambda activity: activity.activity_type_id
-                == self.env.ref("sales_funnel.mail_activity_type_one_to_one")
+                lambda activity: (
+                    activity.activity_type_id
+                    == self.env.ref("sales_funnel.mail_activity_type_one_to_one")
+                )
             ).user_id,
             self.leader,
         )
