@@ -88,7 +88,7 @@ def snapshots_company(bench):
     return _job(bench, "sales_funnel.ir_cron_forecast_snapshots", take)
 
 
-@measure("job: weekly self-checks, one batch (10 salespeople)", runs=1)
+@measure("job: weekly self-checks, one batch (3 salespeople)", runs=1)
 def selfchecks_batch(bench):
     def prepare(env):
         from odoo import fields
@@ -96,7 +96,7 @@ def selfchecks_batch(bench):
         Selfcheck = env["crm.funnel.selfcheck"].sudo()
         today = fields.Date.today()
         missing = Selfcheck._selfchecks_missing(env.company, today)
-        batch = sorted(missing, key=lambda pair: (pair[0].id, pair[1].id))[:10]
+        batch = sorted(missing, key=lambda pair: (pair[0].id, pair[1].id))[:3]
         Selfcheck._prepare_selfchecks(env.company, today, set(batch))
 
     return _job(bench, "sales_funnel.ir_cron_prepare_selfchecks", prepare)
