@@ -14,7 +14,7 @@
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import sql
 
 from .res_partner import NOT_END_USER
 
@@ -45,43 +45,34 @@ class CrmLead(models.Model):
     accessory_only = fields.Boolean(
         string="Accessories Only",
         compute="_compute_accessory_only",
-        search="_search_accessory_only",
+        store=True,
         help="Every product line is an accessory (配件): the deal does not go "
         "through the funnel; once won it goes straight to the sales secretary's "
         "hand-off list to become an order.",
     )
+
+    def _auto_init(self):
+        # Filled in SQL on installation, not computed lead by lead in Python
+        # (a million opportunities).
+        cr = self.env.cr
+        if not sql.column_exists(cr, self._table, "accessory_only"):
+            sql.create_column(cr, self._table, "accessory_only", "boolean")
+            if sql.table_exists(cr, "crm_lead_line"):
+                cr.execute(
+                    """
+                    UPDATE crm_lead lead SET accessory_only = TRUE
+                      FROM (SELECT lead_id FROM crm_lead_line GROUP BY lead_id
+                            HAVING bool_and(is_accessory)) line
+                     WHERE line.lead_id = lead.id
+                    """
+                )
+        return super()._auto_init()
 
     @api.depends("line_ids.is_accessory")
     def _compute_accessory_only(self):
         for lead in self:
             lines = lead.line_ids
             lead.accessory_only = bool(lines) and all(lines.mapped("is_accessory"))
-
-    def _accessory_only_query(self):
-        self.env["crm.lead.line"].flush_model(["lead_id", "is_accessory"])
-        return SQL(
-            "(SELECT lead_id FROM crm_lead_line GROUP BY lead_id"
-            " HAVING bool_and(is_accessory))"
-        )
-
-    def _search_accessory_only(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(self.env._("Unsupported search on “Accessories Only”."))
-        positive = (operator == "=") == value
-        return [("id", "in" if positive else "not in", self._accessory_only_query())]
-
-    def _accessory_only_ids(self):
-        """Ids of the deals of ``self`` made only of accessories: one query."""
-        if not self.ids:
-            return set()
-        rows = self.env.execute_query(
-            SQL(
-                "SELECT lead_id FROM crm_lead_line WHERE lead_id IN %s"
-                " GROUP BY lead_id HAVING bool_and(is_accessory)",
-                tuple(self.ids),
-            )
-        )
-        return {row[0] for row in rows}
 
     # ------------------------------------------------------------------
     # End users only
@@ -103,16 +94,16 @@ class CrmLead(models.Model):
             customer = lead.partner_id.commercial_partner_id
             raise ValidationError(
                 self.env._(
-                    "“%(partner)s” is a %(type)s: dealers (经销商) and contractors "
-                    "(施工方) do not enter the funnel. Set the end user as the "
-                    "customer of “%(lead)s”, and record “%(partner)s” in its "
+                    "“%(partner)s” is marked as %(type)s: dealers (经销商) and "
+                    "contractors (施工方) do not enter the funnel. Set the end user "
+                    "as the customer of “%(lead)s”, and record “%(partner)s” in its "
                     "Dealer / Contractor field.",
                     partner=customer.name,
                     type=dict(
                         customer._fields[
                             "sales_funnel_customer_type"
                         ]._description_selection(self.env)
-                    )[customer.sales_funnel_customer_type].lower(),
+                    )[customer.sales_funnel_customer_type],
                     lead=lead.name,
                 )
             )
@@ -125,7 +116,7 @@ class CrmLead(models.Model):
         """Deals made only of accessories skip the funnel: to a won stage they
         pass without the gate (returned, to leave out of it); to any other
         later stage they are refused."""
-        accessory = self.browse(self._accessory_only_ids())
+        accessory = self.filtered("accessory_only")
         if not accessory:
             return accessory
         if new_stage.is_won:

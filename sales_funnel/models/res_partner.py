@@ -117,8 +117,7 @@ class ResPartner(models.Model):
                     "suffixes (有限公司, Co., Ltd., Inc.…) are set aside. Use the "
                     "existing customer. If two service departments really serve "
                     "this customer, name this one “customer name + service "
-                    "department” (客户名称+服务部), for example “%(name)s "
-                    "华东服务部”.",
+                    "department” (客户名称+服务部).",
                     other=other.name,
                     id=other.id,
                     name=partner.name,

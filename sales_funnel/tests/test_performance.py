@@ -7,14 +7,35 @@ from .common import FunnelCase
 # (Stock Odoo 18 needs 23 for the same write without any of it.) Three of them
 # tick the criteria of the stage entered that the documents already answer:
 # the opportunity's Basic Facts Card, its buying centre and its existing-problem
-# record are read (29 before issue 10).
-STAGE_CHANGE_QUERIES = 32
+# record are read (29 before issue 10). One reads the customer for the facts
+# Verification asks for (industry, company size: entry rules, issue 12).
+STAGE_CHANGE_QUERIES = 33
 
 
 @tagged("post_install", "-at_install")
 class TestStageChangeQueries(FunnelCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Leaving Verification checks the facts it asks for (entry rules).
+        cls.env["crm.stage"]._set_default_required_facts()
+        cls.partner.write(
+            {
+                "industry_id": cls.env.ref("base.res_partner_industry_D").id,
+                "company_size": "large",
+            }
+        )
+        cls.source = cls.env["utm.source"].create({"name": "Trade fair"})
+
     def _prepare(self, lead):
         self._tick_all(lead)
+        lead.write(
+            {
+                "contact_name": "罗志强",
+                "state_id": self.env.ref("base.state_cn_SH").id,
+                "source_id": self.source.id,
+            }
+        )
         self.env.flush_all()
         self.env.invalidate_all()
         return lead.with_user(self.salesman)
