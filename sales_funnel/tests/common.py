@@ -13,11 +13,13 @@ import base64
 import re
 import shutil
 import subprocess
+import tempfile
 import unicodedata
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from unittest.mock import patch
 
+import polib
 from freezegun import freeze_time
 
 from odoo import Command, fields
@@ -524,12 +526,27 @@ class PdfReportCase(HttpCase):
         cls.env["ir.module.module"].search(
             [("name", "=", "sales_funnel")]
         )._update_translations(["zh_CN"])
-        pending = Path(__file__).parent.parent / "i18n" / "pending"
+        i18n = Path(__file__).parent.parent / "i18n"
+        pending = i18n / "pending"
         files = sorted(pending.glob("*.po")) if pending.is_dir() else []
-        if files:
+        if not files:
+            return
+        # A pending file is plain msgid/msgstr pairs: its translations go on
+        # the catalogue's entries (which say where each term is used).
+        translations = {
+            entry.msgid: entry.msgstr
+            for path in files
+            for entry in polib.pofile(str(path))
+            if entry.msgstr
+        }
+        catalogue = polib.pofile(str(i18n / "zh_CN.po"))
+        for entry in catalogue:
+            entry.msgstr = translations.get(entry.msgid, entry.msgstr)
+        with tempfile.TemporaryDirectory() as folder:
+            merged = Path(folder) / "zh_CN.po"
+            catalogue.save(str(merged))
             importer = TranslationImporter(cls.env.cr, verbose=False)
-            for path in files:
-                importer.load_file(str(path), "zh_CN")
+            importer.load_file(str(merged), "zh_CN")
             importer.save(overwrite=True)
 
     def _require_pdf_tools(self):
