@@ -1,4 +1,5 @@
 from . import crm_immutable_mixin
+from . import crm_lead_document_mixin
 from . import res_company
 from . import res_config_settings
 from . import crm_stage
