@@ -526,28 +526,36 @@ class PdfReportCase(HttpCase):
         cls.env["ir.module.module"].search(
             [("name", "=", "sales_funnel")]
         )._update_translations(["zh_CN"])
-        i18n = Path(__file__).parent.parent / "i18n"
-        pending = i18n / "pending"
+        pending = Path(__file__).parent.parent / "i18n" / "pending"
         files = sorted(pending.glob("*.po")) if pending.is_dir() else []
-        if not files:
-            return
-        # A pending file is plain msgid/msgstr pairs: its translations go on
-        # the catalogue's entries (which say where each term is used).
-        translations = {
-            entry.msgid: entry.msgstr
-            for path in files
-            for entry in polib.pofile(str(path))
-            if entry.msgstr
-        }
-        catalogue = polib.pofile(str(i18n / "zh_CN.po"))
-        for entry in catalogue:
-            entry.msgstr = translations.get(entry.msgid, entry.msgstr)
-        with tempfile.TemporaryDirectory() as folder:
-            merged = Path(folder) / "zh_CN.po"
-            catalogue.save(str(merged))
+        if files:
             importer = TranslationImporter(cls.env.cr, verbose=False)
-            importer.load_file(str(merged), "zh_CN")
+            for path in files:
+                importer.load(cls._pending_po(path), "po", "zh_CN")
             importer.save(overwrite=True)
+
+    @staticmethod
+    def _pending_po(path):
+        """A pending file as Odoo's importer reads it: its translations on the
+        entries of the addon's .pot (module and occurrences), since a pending
+        file is plain msgid/msgstr pairs. Entries the .pot does not list yet
+        are left out."""
+        pot = polib.pofile(str(path.parent.parent / "sales_funnel.pot"))
+        translated = {
+            entry.msgid: entry.msgstr
+            for entry in polib.pofile(str(path))
+            if entry.msgstr and not entry.obsolete
+        }
+        merged = polib.POFile()
+        merged.metadata = pot.metadata
+        for entry in pot:
+            if entry.msgid in translated:
+                entry.msgstr = translated[entry.msgid]
+                merged.append(entry)
+        fileobj = tempfile.NamedTemporaryFile(suffix=".pot")  # noqa: SIM115
+        fileobj.write(str(merged).encode())
+        fileobj.seek(0)
+        return fileobj
 
     def _require_pdf_tools(self):
         # A missing tool fails the test (never skips it), saying what to install.
