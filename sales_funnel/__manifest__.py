@@ -77,6 +77,7 @@
         "data/crm_funnel_selfcheck_data.xml",
         "views/crm_funnel_selfcheck_views.xml",
         "views/crm_funnel_selfcheck_menus.xml",
+        "views/crm_lead_entry_views.xml",
     ],
     "demo": [
         "demo/ir_actions_server_demo.xml",
@@ -89,6 +90,7 @@
         "demo/crm_stage_collaboration_demo.xml",
         "demo/crm_salesperson_handover_demo.xml",
         "demo/crm_funnel_selfcheck_demo.xml",
+        "demo/crm_lead_entry_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -1,4 +1,5 @@
 from . import crm_immutable_mixin
+from . import crm_lead_document_mixin
 from . import res_company
 from . import res_config_settings
 from . import crm_stage
@@ -52,3 +53,5 @@ from . import crm_funnel_selfcheck_stage
 from . import crm_funnel_selfcheck_change
 from . import crm_funnel_selfcheck_deal
 from . import crm_funnel_selfcheck_action
+from . import crm_stage_entry
+from . import crm_lead_entry

@@ -32,25 +32,11 @@ class CrmLeadFactCard(models.Model):
 
     _name = "crm.lead.fact.card"
     _description = "Basic Facts Card"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "crm.lead.document.mixin"]
     _order = "id desc"
     _rec_names_search = ["lead_id", "partner_id"]
 
-    lead_id = fields.Many2one(
-        "crm.lead",
-        string="Opportunity",
-        required=True,
-        readonly=True,
-        ondelete="cascade",
-        index=True,
-    )
-    partner_id = fields.Many2one(
-        related="lead_id.partner_id", string="Customer", store=True
-    )
-    user_id = fields.Many2one(
-        related="lead_id.user_id", string="Salesperson", store=True
-    )
-    company_id = fields.Many2one(related="lead_id.company_id", store=True)
+    lead_id = fields.Many2one(readonly=True)
     currency_id = fields.Many2one("res.currency", compute="_compute_currency_id")
     role_ids = fields.One2many(
         "crm.lead.buying.role", "card_id", string="Buying Centre", copy=True

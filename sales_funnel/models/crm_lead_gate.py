@@ -37,10 +37,16 @@ class CrmLead(models.Model):
         )
         if not forward or self._gate_override_from_context():
             return
-        missing = forward._missing_criteria(new_stage)
-        if not missing:
+        # Deals made only of accessories skip the funnel (crm_lead_entry.py).
+        forward -= forward._check_accessory_deals(new_stage)
+        if not forward:
             return
-        blocked = forward.filtered(lambda lead: lead.id in missing)
+        passed_by_lead = forward._stages_passed(new_stage)
+        missing = forward._missing_criteria(new_stage, passed_by_lead)
+        facts = forward._missing_facts(passed_by_lead)
+        if not missing and not facts:
+            return
+        blocked = forward.filtered(lambda lead: lead.id in missing or lead.id in facts)
         message = "\n\n".join(
             self.env._(
                 "“%(lead)s” cannot move from %(from_stage)s to %(to_stage)s. "
@@ -48,7 +54,15 @@ class CrmLead(models.Model):
                 lead=lead.name,
                 from_stage=lead.stage_id.name or self.env._("no stage"),
                 to_stage=new_stage.name,
-                missing=self._format_missing_criteria(missing[lead.id]),
+                missing="\n".join(
+                    text
+                    for text in (
+                        lead.id in missing
+                        and self._format_missing_criteria(missing[lead.id]),
+                        lead.id in facts and self._format_missing_facts(facts[lead.id]),
+                    )
+                    if text
+                ),
             )
             for lead in blocked
         )
@@ -75,13 +89,12 @@ class CrmLead(models.Model):
             return override
         return self.env["crm.stage.gate.override"]
 
-    def _missing_criteria(self, target_stage):
-        """Required criteria not ticked on each opportunity, over every stage it
-        leaves or skips to reach ``target_stage``: {lead id: criteria}."""
-        Criterion = self.env["crm.stage.criterion"]
+    def _stages_passed(self, target_stage):
+        """The stages each opportunity leaves or skips to reach
+        ``target_stage``: {lead id: stages}. The order of the stages is
+        cached: no query on a move."""
         target_rank = target_stage._funnel_rank()
         Stage = self.env["crm.stage"]
-        # The order of the stages is cached: no query on a move.
         order = Stage._funnel_order()
         passed_by_lead = {}
         for lead in self:
@@ -92,6 +105,14 @@ class CrmLead(models.Model):
                 if from_rank <= rank < target_rank
                 and team_id in (lead.team_id.id, False)
             )
+        return passed_by_lead
+
+    def _missing_criteria(self, target_stage, passed_by_lead=None):
+        """Required criteria not ticked on each opportunity, over every stage it
+        leaves or skips to reach ``target_stage``: {lead id: criteria}."""
+        Criterion = self.env["crm.stage.criterion"]
+        if passed_by_lead is None:
+            passed_by_lead = self._stages_passed(target_stage)
         passed = self.env["crm.stage"].union(*passed_by_lead.values())
         if not passed:
             return {}

@@ -549,25 +549,15 @@ class CrmLead(models.Model):
         if not self.partner_id:
             raise HandoffError("missing_customer")
         customer = self.partner_id.commercial_partner_id
-        # Registered names are compared as people type them: case and spaces aside.
-        self.env["res.partner"].flush_model(
-            ["name", "parent_id", "company_id", "active"]
+        # Registered names are compared as the funnel compares them
+        # (registered_name.py): a twin entered before the rule, or by a data file.
+        twin = (
+            self.env["res.partner"]
+            ._registered_name_twins(customer, company=self.company_id)
+            .get(customer.id)
         )
-        self.env.cr.execute(
-            SQL(
-                """SELECT id FROM res_partner
-                    WHERE id != %(id)s AND parent_id IS NULL AND active
-                      AND lower(trim(name)) = lower(trim(%(name)s))
-                      AND (company_id IS NULL OR company_id = %(company)s)
-                    ORDER BY id LIMIT 1""",
-                id=customer.id,
-                name=customer.name or "",
-                company=self.company_id.id or None,
-            )
-        )
-        twin = self.env.cr.fetchone()
         if twin:
-            raise HandoffError("duplicate_customer", name=customer.name, other=twin[0])
+            raise HandoffError("duplicate_customer", name=customer.name, other=twin)
         user = self.with_context(active_test=False).user_id.sudo()
         if not user:
             raise HandoffError("no_salesperson")

@@ -21,7 +21,7 @@ class CrmLeadInterview(models.Model):
 
     _name = "crm.lead.interview"
     _description = "Customer Interview Report"
-    _inherit = ["mail.thread", "crm.immutable.mixin"]
+    _inherit = ["mail.thread", "crm.immutable.mixin", "crm.lead.document.mixin"]
     _order = "date desc, id desc"
     _rec_name = "objective"
     _check_company_auto = True
@@ -29,21 +29,19 @@ class CrmLeadInterview(models.Model):
     _immutable_writable_fields = ("message_main_attachment_id",)
 
     lead_id = fields.Many2one(
-        "crm.lead",
-        string="Opportunity",
-        required=True,
-        index=True,
-        ondelete="cascade",
         check_company=True,
         tracking=True,
         domain="[('type', '=', 'opportunity')]",
     )
+    # Precomputed: the company is known before the record is inserted.
     company_id = fields.Many2one(
         related="lead_id.company_id", store=True, index=True, precompute=True
     )
+    # Its own customer and salesperson: the customer's company (not the
+    # contact of the deal) and whoever writes the report, both editable.
     partner_id = fields.Many2one(
         "res.partner",
-        string="Customer",
+        related=None,
         required=True,
         index=True,
         check_company=True,
@@ -56,7 +54,7 @@ class CrmLeadInterview(models.Model):
     )
     user_id = fields.Many2one(
         "res.users",
-        string="Salesperson",
+        related=None,
         index=True,
         check_company=True,
         compute="_compute_user_id",

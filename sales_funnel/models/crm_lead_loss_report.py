@@ -35,31 +35,28 @@ class CrmLeadLossReport(models.Model):
     """
 
     _name = "crm.lead.loss.report"
-    _inherit = ["mail.thread", "mail.activity.mixin", "crm.immutable.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "crm.immutable.mixin",
+        "crm.lead.document.mixin",
+    ]
     _description = "Loss Report"
     _order = "date_lost desc, id desc"
     _check_company_auto = True
     _immutable_writable_fields = ("manager_comment", "message_main_attachment_id")
 
     lead_id = fields.Many2one(
-        "crm.lead",
-        string="Opportunity",
-        required=True,
-        index=True,
-        ondelete="cascade",
         check_company=True,
         domain="[('type', '=', 'opportunity')]",
         context={"active_test": False},
     )
-    partner_id = fields.Many2one(
-        related="lead_id.partner_id", string="Customer", store=True, index=True
-    )
+    partner_id = fields.Many2one(index=True)
+    # Precomputed: the company is known before the record is inserted.
     company_id = fields.Many2one(
         related="lead_id.company_id", store=True, index=True, precompute=True
     )
-    user_id = fields.Many2one(
-        related="lead_id.user_id", string="Salesperson", store=True, index=True
-    )
+    user_id = fields.Many2one(index=True)
     team_id = fields.Many2one(related="lead_id.team_id", store=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     lost_reason_id = fields.Many2one(

@@ -8,22 +8,9 @@ class CrmLeadProblem(models.Model):
 
     _name = "crm.lead.problem"
     _description = "Existing Problem"
+    _inherit = ["crm.lead.document.mixin"]
     _order = "lead_id, sequence, id"
 
-    lead_id = fields.Many2one(
-        "crm.lead",
-        string="Opportunity",
-        required=True,
-        ondelete="cascade",
-        index=True,
-    )
-    partner_id = fields.Many2one(
-        related="lead_id.partner_id", string="Customer", store=True
-    )
-    user_id = fields.Many2one(
-        related="lead_id.user_id", string="Salesperson", store=True
-    )
-    company_id = fields.Many2one(related="lead_id.company_id", store=True)
     sequence = fields.Integer(default=10)
     name = fields.Text(string="Problem", required=True)
     impact = fields.Text(help="What the problem costs the customer.")

@@ -9,25 +9,11 @@ class CrmLeadTrialReport(models.Model):
 
     _name = "crm.lead.trial.report"
     _description = "Trial Report"
-    _inherit = ["mail.thread", "crm.immutable.mixin"]
+    _inherit = ["mail.thread", "crm.immutable.mixin", "crm.lead.document.mixin"]
     _order = "date desc, id desc"
     # Posting on the chatter of an accepted report may set its main attachment.
     _immutable_writable_fields = ("message_main_attachment_id",)
 
-    lead_id = fields.Many2one(
-        "crm.lead",
-        string="Opportunity",
-        required=True,
-        ondelete="cascade",
-        index=True,
-    )
-    partner_id = fields.Many2one(
-        related="lead_id.partner_id", string="Customer", store=True
-    )
-    user_id = fields.Many2one(
-        related="lead_id.user_id", string="Salesperson", store=True
-    )
-    company_id = fields.Many2one(related="lead_id.company_id", store=True)
     date = fields.Date(
         string="Trial Date",
         required=True,

@@ -44,3 +44,4 @@ from . import test_ui_selfcheck
 from . import test_jobs
 from . import test_evidence_prefetch
 from . import test_readonly
+from . import test_entry_rules

@@ -8,14 +8,35 @@ from .common import FunnelCase
 # tick the criteria of the stage entered that the documents already answer:
 # the opportunity's Basic Facts Card, its buying centre and its existing-problem
 # records are read in one query (crm.lead._prefetch_evidence; 32 when each was
-# read on its own, 29 before issue 10).
-STAGE_CHANGE_QUERIES = 28
+# read on its own, 29 before issue 10). One reads the customer for the facts
+# Verification asks for (industry, company size: entry rules, issue 12).
+STAGE_CHANGE_QUERIES = 29
 
 
 @tagged("post_install", "-at_install")
 class TestStageChangeQueries(FunnelCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Leaving Verification checks the facts it asks for (entry rules).
+        cls.env["crm.stage"]._set_default_required_facts()
+        cls.partner.write(
+            {
+                "industry_id": cls.env.ref("base.res_partner_industry_D").id,
+                "company_size": "large",
+            }
+        )
+        cls.source = cls.env["utm.source"].create({"name": "Trade fair"})
+
     def _prepare(self, lead):
         self._tick_all(lead)
+        lead.write(
+            {
+                "contact_name": "罗志强",
+                "state_id": self.env.ref("base.state_cn_SH").id,
+                "source_id": self.source.id,
+            }
+        )
         self.env.flush_all()
         self.env.invalidate_all()
         return lead.with_user(self.salesman)

@@ -2,6 +2,8 @@ from odoo import Command, fields
 from odoo.tests import new_test_user, tagged
 from odoo.tests.common import TransactionCase
 
+from .common import without_required_facts
+
 
 @tagged("post_install", "-at_install")
 class TestStageEntryActivity(TransactionCase):
@@ -18,6 +20,7 @@ class TestStageEntryActivity(TransactionCase):
         )
         cls.verification = cls.env.ref("sales_funnel.crm_stage_verification")
         cls.development = cls.env.ref("sales_funnel.crm_stage_development")
+        without_required_facts(cls.env)
         cls.todo = cls.env.ref("mail.mail_activity_data_todo")
         cls.development.write(
             {

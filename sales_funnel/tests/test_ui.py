@@ -4,6 +4,8 @@ from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from .common import without_required_facts
+
 
 @tagged("post_install", "-at_install")
 class TestSalesFunnelUi(HttpCase):
@@ -18,6 +20,7 @@ class TestSalesFunnelUi(HttpCase):
         )
         cls.verification = cls.env.ref("sales_funnel.crm_stage_verification")
         cls.development = cls.env.ref("sales_funnel.crm_stage_development")
+        without_required_facts(cls.env)
         customer = cls.env["res.partner"].create(
             {"name": "SF Tour Customer", "is_company": True}
         )
