@@ -51,3 +51,5 @@ from . import crm_funnel_selfcheck_stage
 from . import crm_funnel_selfcheck_change
 from . import crm_funnel_selfcheck_deal
 from . import crm_funnel_selfcheck_action
+from . import crm_lead_source
+from . import crm_lead_pool
