@@ -76,7 +76,9 @@ class CrmLead(models.Model):
 
     @api.onchange("partner_id", "campaign_id", "referred")
     def _onchange_funnel_source(self):
-        if not self.funnel_source or (
+        # The fallback (found by the salesperson) gives way to what the facts
+        # say; a source chosen otherwise stays.
+        if self.funnel_source in (False, "prospecting") or (
             self.funnel_source == "campaign" and not self.campaign_id
         ):
             self.funnel_source = self._guess_funnel_sources(
@@ -161,7 +163,8 @@ class CrmLead(models.Model):
         pipeline adopted on installation) the source its facts give, in one
         UPDATE: a campaign → campaign; a referrer → referral; a customer that
         had won an earlier deal → repeat purchase; otherwise found by the
-        salesperson. Returns the number of opportunities changed."""
+        salesperson. Leads of the pool get the first three only. Returns the
+        number of records changed."""
         self.flush_model()
         self.env.cr.execute(
             SQL(
@@ -187,9 +190,13 @@ class CrmLead(models.Model):
                                             earlier.create_date)
                                    < lead.create_date
                         ) THEN 'repeat'
-                        ELSE 'prospecting'
+                        WHEN lead.type = 'opportunity' THEN 'prospecting'
                        END
-                 WHERE lead.type = 'opportunity' AND lead.funnel_source IS NULL
+                 WHERE lead.funnel_source IS NULL
+                   AND (lead.type = 'opportunity'
+                        OR lead.campaign_id IS NOT NULL
+                        OR COALESCE(lead.referred, '') <> ''
+                        OR lead.partner_id IS NOT NULL)
                 """,
                 won=terms.won_opportunity("earlier", "stage"),
             )
