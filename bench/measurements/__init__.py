@@ -9,3 +9,4 @@ from . import history
 from . import kanban
 from . import stage_change
 from . import export
+from . import source

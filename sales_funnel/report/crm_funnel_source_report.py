@@ -153,29 +153,11 @@ class CrmFunnelSourceReport(models.Model):
         )
 
     def _with(self):
+        """The steps, one branch each, every branch straight from crm_lead
+        (no shared CTE: PostgreSQL estimates each scan from the table's
+        statistics, and filters of the report reach into every branch)."""
         return SQL(
             """
-            record AS (
-                SELECT lead.id,
-                       lead.funnel_source,
-                       lead.campaign_id,
-                       lead.user_id,
-                       lead.team_id,
-                       lead.company_id,
-                       company.currency_id,
-                       lead.create_date,
-                       lead.date_conversion,
-                       COALESCE(lead.expected_revenue, 0) AS amount,
-                       lead.type = 'lead' OR lead.date_conversion IS NOT NULL
-                           AS from_pool,
-                       lead.type = 'opportunity' AS is_opportunity,
-                       COALESCE(%(won)s, FALSE) AS is_won,
-                       COALESCE(lead.date_closed, lead.date_last_stage_update)
-                           AS date_won
-                  FROM crm_lead lead
-                  LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
-                  LEFT JOIN res_company company ON company.id = lead.company_id
-            ),
             reached AS (
                 SELECT history.lead_id,
                        history.to_stage_id AS stage_id,
@@ -186,34 +168,55 @@ class CrmFunnelSourceReport(models.Model):
                  GROUP BY history.lead_id, history.to_stage_id
             ),
             step AS (
-                SELECT record.*, record.id * 4 AS row_id, 'lead' AS step,
-                       NULL::int AS stage_id, record.create_date AS date_step
-                  FROM record
-                 WHERE record.from_pool
+                SELECT %(columns)s, lead.id * 4 AS row_id, 'lead' AS step,
+                       NULL::int AS stage_id, lead.create_date AS date_step
+                  FROM %(lead)s
+                 WHERE lead.type = 'lead' OR lead.date_conversion IS NOT NULL
                 UNION ALL
-                SELECT record.*, record.id * 4 + 1, 'opportunity', NULL,
-                       COALESCE(record.date_conversion, record.create_date)
-                  FROM record
-                 WHERE record.is_opportunity
+                SELECT %(columns)s, lead.id * 4 + 1, 'opportunity', NULL,
+                       COALESCE(lead.date_conversion, lead.create_date)
+                  FROM %(lead)s
+                 WHERE lead.type = 'opportunity'
                 UNION ALL
-                SELECT record.*, record.id * 4 + 2, 'won', NULL, record.date_won
-                  FROM record
-                 WHERE record.is_won
+                SELECT %(columns)s, lead.id * 4 + 2, 'won', NULL,
+                       COALESCE(lead.date_closed, lead.date_last_stage_update)
+                  FROM %(lead)s
+                 WHERE %(won)s
                 UNION ALL
                 -- Ids: 4 × the record's (lead, opportunity, won) or 4 × the
                 -- history row's (stage) + the step: never the same twice.
-                SELECT record.*, reached.first_id * 4 + 3,
-                       'stage', reached.stage_id,
+                SELECT %(columns)s, reached.first_id * 4 + 3, 'stage',
+                       reached.stage_id,
                        -- A qualified lead reached its first stage when qualified.
-                       GREATEST(reached.date, record.date_conversion)
+                       GREATEST(reached.date, lead.date_conversion)
                   FROM reached
-                  JOIN record ON record.id = reached.lead_id
-                  JOIN crm_stage stage ON stage.id = reached.stage_id
-                 WHERE record.is_opportunity AND NOT %(won_stage)s
+                  JOIN crm_stage reached_stage
+                    ON reached_stage.id = reached.stage_id
+                   AND reached_stage.is_won IS NOT TRUE
+                  JOIN %(lead)s ON lead.id = reached.lead_id
+                 WHERE lead.type = 'opportunity'
             )
             """,
+            columns=SQL(
+                """
+                lead.id AS lead_id, lead.funnel_source, lead.campaign_id,
+                lead.user_id, lead.team_id, lead.company_id, company.currency_id,
+                lead.create_date,
+                COALESCE(lead.date_closed, lead.date_last_stage_update) AS date_won,
+                COALESCE(lead.expected_revenue, 0) AS amount,
+                lead.type = 'opportunity' AS is_opportunity,
+                COALESCE(%s, FALSE) AS is_won
+                """,
+                terms.won_opportunity("lead", "stage"),
+            ),
+            lead=SQL(
+                """
+                crm_lead lead
+                LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                LEFT JOIN res_company company ON company.id = lead.company_id
+                """
+            ),
             won=terms.won_opportunity("lead", "stage"),
-            won_stage=terms.won_stage("stage"),
             entries=ENTRY_EVENTS,
         )
 
@@ -222,7 +225,7 @@ class CrmFunnelSourceReport(models.Model):
         return SQL(
             """
             step.row_id AS id,
-            step.id AS lead_id,
+            step.lead_id,
             step.step,
             step.stage_id,
             step.funnel_source,
