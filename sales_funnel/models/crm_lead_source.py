@@ -115,7 +115,8 @@ class CrmLead(models.Model):
             }
             for vals in missing
         ]
-        for vals, source in zip(missing, self._guess_funnel_sources(facts)):
+        guesses = self._guess_funnel_sources(facts)
+        for vals, source in zip(missing, guesses, strict=True):
             if source:
                 vals["funnel_source"] = source
         return vals_list

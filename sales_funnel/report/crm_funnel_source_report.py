@@ -66,7 +66,9 @@ class CrmFunnelSourceReport(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     date = fields.Datetime(
-        string="Arrived On", readonly=True, help="When the lead or opportunity was created."
+        string="Arrived On",
+        readonly=True,
+        help="When the lead or opportunity was created.",
     )
     date_step = fields.Datetime(
         string="Reached On", readonly=True, help="When it reached the step."

@@ -104,8 +104,10 @@ class TestLeadPool(FunnelCase):
             "sales_funnel.crm_lead_pool_action"
         )
         lead = self._pool_lead("Website enquiry", "2026-03-01 09:00:00")
-        found = self.env["crm.lead"].with_user(self.salesman).search(
-            literal_eval(action["domain"])
+        found = (
+            self.env["crm.lead"]
+            .with_user(self.salesman)
+            .search(literal_eval(action["domain"]))
         )
         self.assertIn(lead, found)
         self.assertNotIn(self.lead, found)

@@ -165,7 +165,12 @@ class TestLeadSource(FunnelCase):
         result = Lead.load(
             ["name", "type", "funnel_source", "campaign_id"],
             [
-                ["Imported D", "opportunity", "Marketing Campaign", "Smart Energy Expo"],
+                [
+                    "Imported D",
+                    "opportunity",
+                    "Marketing Campaign",
+                    "Smart Energy Expo",
+                ],
                 ["Imported E", "opportunity", "Referred by an Existing Customer", ""],
             ],
         )
@@ -182,7 +187,9 @@ class TestLeadSource(FunnelCase):
         wizard = Form(
             self.env["crm.lead2opportunity.partner"]
             .with_user(self.salesman)
-            .with_context(active_model="crm.lead", active_id=lead.id, active_ids=lead.ids)
+            .with_context(
+                active_model="crm.lead", active_id=lead.id, active_ids=lead.ids
+            )
         )
         for name, value in values.items():
             setattr(wizard, name, value)
@@ -225,9 +232,7 @@ class TestLeadSource(FunnelCase):
         wizard = Form(
             self.env["crm.lead2opportunity.partner.mass"]
             .with_user(self.salesman)
-            .with_context(
-                active_model="crm.lead", active_ids=(from_expo | unknown).ids
-            )
+            .with_context(active_model="crm.lead", active_ids=(from_expo | unknown).ids)
         )
         wizard.funnel_source = "prospecting"
         wizard.action = "nothing"
