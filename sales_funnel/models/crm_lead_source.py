@@ -32,7 +32,6 @@ class CrmLead(models.Model):
 
     funnel_source = fields.Selection(
         FUNNEL_SOURCES,
-        string="Funnel Source",
         index=True,
         tracking=True,
         copy=True,

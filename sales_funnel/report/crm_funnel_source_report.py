@@ -60,7 +60,7 @@ class CrmFunnelSourceReport(models.Model):
         "crm.stage", readonly=True, help="The funnel stage reached (step Stage)."
     )
     funnel_source = fields.Selection(FUNNEL_SOURCES, readonly=True)
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign", readonly=True)
+    campaign_id = fields.Many2one("utm.campaign", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
@@ -83,9 +83,7 @@ class CrmFunnelSourceReport(models.Model):
         help="Records that reached the step (group by Step and Stage).",
     )
     won_count = fields.Integer(string="Won", readonly=True)
-    opportunity_amount = fields.Monetary(
-        string="Opportunity Amount", readonly=True, currency_field="currency_id"
-    )
+    opportunity_amount = fields.Monetary(readonly=True, currency_field="currency_id")
     reached_amount = fields.Monetary(
         string="Amount Reached",
         readonly=True,
