@@ -145,20 +145,37 @@ class CrmFunnelSourceReport(models.Model):
 
     def _query(self):
         return SQL(
-            "WITH %s SELECT %s FROM %s WHERE %s",
-            self._with(),
+            "SELECT %s FROM %s WHERE %s",
             self._select(),
             self._from(),
             self._where(),
         )
 
-    def _with(self):
-        """The steps, one branch each, every branch straight from crm_lead
-        (no shared CTE: PostgreSQL estimates each scan from the table's
-        statistics, and filters of the report reach into every branch)."""
+    def _steps(self):
+        """The steps, one branch each, every branch straight from crm_lead: no
+        CTE, so that PostgreSQL estimates each scan from the table's
+        statistics (no misestimate that turns JIT compilation on) and only
+        computes the columns a read_group asks for."""
         return SQL(
             """
-            reached AS (
+            SELECT %(columns)s, lead.id * 4 AS row_id, 'lead' AS step,
+                   NULL::int AS stage_id, lead.create_date AS date_step
+              FROM %(lead)s
+             WHERE lead.type = 'lead' OR lead.date_conversion IS NOT NULL
+            UNION ALL
+            SELECT %(columns)s, lead.id * 4 + 1, 'opportunity', NULL,
+                   COALESCE(lead.date_conversion, lead.create_date)
+              FROM %(lead)s
+             WHERE lead.type = 'opportunity'
+            UNION ALL
+            SELECT %(columns)s, lead.id * 4 + 2, 'won', NULL,
+                   COALESCE(lead.date_closed, lead.date_last_stage_update)
+              FROM %(lead)s
+             WHERE %(won)s
+            UNION ALL
+            SELECT %(columns)s, reached.first_id * 4 + 3, 'stage',
+                   reached.stage_id, GREATEST(reached.date, lead.date_conversion)
+              FROM (
                 SELECT history.lead_id,
                        history.to_stage_id AS stage_id,
                        MIN(history.date) AS date,
@@ -166,36 +183,12 @@ class CrmFunnelSourceReport(models.Model):
                   FROM crm_lead_stage_history history
                  WHERE history.event IN %(entries)s
                  GROUP BY history.lead_id, history.to_stage_id
-            ),
-            step AS (
-                SELECT %(columns)s, lead.id * 4 AS row_id, 'lead' AS step,
-                       NULL::int AS stage_id, lead.create_date AS date_step
-                  FROM %(lead)s
-                 WHERE lead.type = 'lead' OR lead.date_conversion IS NOT NULL
-                UNION ALL
-                SELECT %(columns)s, lead.id * 4 + 1, 'opportunity', NULL,
-                       COALESCE(lead.date_conversion, lead.create_date)
-                  FROM %(lead)s
-                 WHERE lead.type = 'opportunity'
-                UNION ALL
-                SELECT %(columns)s, lead.id * 4 + 2, 'won', NULL,
-                       COALESCE(lead.date_closed, lead.date_last_stage_update)
-                  FROM %(lead)s
-                 WHERE %(won)s
-                UNION ALL
-                -- Ids: 4 × the record's (lead, opportunity, won) or 4 × the
-                -- history row's (stage) + the step: never the same twice.
-                SELECT %(columns)s, reached.first_id * 4 + 3, 'stage',
-                       reached.stage_id,
-                       -- A qualified lead reached its first stage when qualified.
-                       GREATEST(reached.date, lead.date_conversion)
-                  FROM reached
-                  JOIN crm_stage reached_stage
-                    ON reached_stage.id = reached.stage_id
-                   AND reached_stage.is_won IS NOT TRUE
-                  JOIN %(lead)s ON lead.id = reached.lead_id
-                 WHERE lead.type = 'opportunity'
-            )
+              ) reached
+              JOIN crm_stage reached_stage
+                ON reached_stage.id = reached.stage_id
+               AND reached_stage.is_won IS NOT TRUE
+              JOIN %(lead)s ON lead.id = reached.lead_id
+             WHERE lead.type = 'opportunity'
             """,
             columns=SQL(
                 """
@@ -261,7 +254,7 @@ class CrmFunnelSourceReport(models.Model):
         )
 
     def _from(self):
-        return SQL("step")
+        return SQL("(%s) step", self._steps())
 
     def _where(self):
         return SQL("TRUE")
