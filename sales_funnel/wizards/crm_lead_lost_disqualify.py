@@ -6,7 +6,7 @@ class CrmLeadLost(models.TransientModel):
     """Disqualifying leads of the pool (Odoo's Lost wizard on leads) needs a
     reason: the pool's screening is judged by why leads were dropped."""
 
-    _inherit = "crm.lead.lost"
+    _inherit = "crm.lead.lost"  # pylint: disable=consider-merging-classes-inherited
 
     disqualifies_leads = fields.Boolean(compute="_compute_disqualifies_leads")
 
