@@ -13,7 +13,12 @@ What it creates (appends; run it on a fresh database):
 * N opportunities (``crm.lead``) in SQL: a realistic spread over the funnel
   stages (open ≈ 58 %, won ≈ 20 %, lost ≈ 22 %), salespeople, customers,
   amounts (log-uniform 5,000 – 1,000,000) and expected closing dates over the
-  past year and the next six months;
+  past year and the next six months; each with one of the four sources
+  (``funnel_source``: repeat ≈ 25 %, referral ≈ 15 %, campaign ≈ 30 % with one
+  of ~20 UTM campaigns, prospecting ≈ 30 %), the campaign and referral ones
+  qualified from the lead pool (``date_conversion``);
+* N/10 leads of the pool (``type = 'lead'``) from the same campaigns, a fifth
+  of them disqualified, half of the others claimed;
 * a CONSISTENT stage history (``crm.lead.stage.history``) for each of them:
   a ``create`` event in the first stage (sometimes the second), one ``forward``
   event per stage up to the furthest stage reached, sometimes one ``backward``
@@ -58,6 +63,9 @@ SHARE_BACKWARD = 0.08  # open deals that went one stage too far, then back
 SHARE_START_SECOND = 0.10  # deals created directly in the second stage
 SHARE_UNASSIGNED = 0.02
 SHARE_ACTIVITY = 0.25
+N_CAMPAIGNS = 20
+# The four sources of an opportunity, and their cumulative shares.
+SOURCE_CUTS = [("repeat", 0.25), ("referral", 0.40), ("campaign", 0.70)]
 
 
 def log(msg, *args):
@@ -294,7 +302,8 @@ def create_plan(cr, ctx):
                    random() AS u_outcome, random() AS u_rank, random() AS u_back,
                    random() AS u_start, random() AS u_user, random() AS u_span,
                    random() AS u_age, random() AS u_amount, random() AS u_deadline,
-                   random() AS u_partner, random() AS u_prio
+                   random() AS u_partner, random() AS u_prio,
+                   random() AS u_source, random() AS u_campaign
               FROM generate_series(1, %(n)s) g
         ), outcome AS (
             SELECT b.*,
@@ -343,7 +352,11 @@ def create_plan(cr, ctx):
                     ELSE (%(stage_ids)s::integer[])[cur_rank] END AS stage_id,
                CASE WHEN outcome = 'won' THEN 100.0
                     WHEN outcome = 'lost' THEN 0.0
-                    ELSE (%(rates)s::float[])[cur_rank] END AS probability
+                    ELSE (%(rates)s::float[])[cur_rank] END AS probability,
+               CASE WHEN u_source < %(cut_repeat)s THEN 'repeat'
+                    WHEN u_source < %(cut_referral)s THEN 'referral'
+                    WHEN u_source < %(cut_campaign)s THEN 'campaign'
+                    ELSE 'prospecting' END AS funnel_source
           FROM shaped s
         """,
         ctx,
@@ -361,7 +374,8 @@ def insert_leads(env, ctx):
             stage_id, priority, color, expected_revenue, probability,
             automated_probability, prorated_revenue, date_deadline, date_open,
             date_closed, date_last_stage_update, create_date, write_date,
-            create_uid, write_uid, email_from, partner_name)
+            create_uid, write_uid, email_from, partner_name,
+            funnel_source, campaign_id, date_conversion)
         SELECT p.id, 'Bench opportunity ' || p.seq, 'opportunity',
                p.outcome <> 'lost', %(company_id)s, p.user_id, p.team_id,
                p.partner_id, p.stage_id,
@@ -383,9 +397,64 @@ def insert_leads(env, ctx):
                pg_temp.bn_event_date(p.created, p.span, p.n_ev - 1, p.n_ev, p.id),
                %(uid)s, %(uid)s,
                'buyer' || (p.partner_id - %(p_first)s + 1) || '@customer.example.com',
-               'Bench Customer ' || (p.partner_id - %(p_first)s + 1)
+               'Bench Customer ' || (p.partner_id - %(p_first)s + 1),
+               p.funnel_source,
+               CASE WHEN p.funnel_source = 'campaign' THEN
+                    (%(campaign_ids)s::integer[])[
+                        1 + floor(p.u_campaign * %(n_campaigns)s)::integer]
+               END,
+               CASE WHEN p.funnel_source IN ('campaign', 'referral')
+                    THEN p.created END
           FROM bn_plan p
          ORDER BY p.id
+        """,
+        ctx,
+    )
+
+
+def ensure_campaigns(env):
+    """~20 marketing campaigns (ORM: they are few). Idempotent."""
+    Campaign = env["utm.campaign"].with_context(tracking_disable=True)
+    titles = [f"Bench Campaign {i:02d}" for i in range(1, N_CAMPAIGNS + 1)]
+    existing = Campaign.search([("title", "in", titles)])
+    missing = [t for t in titles if t not in existing.mapped("title")]
+    if missing:
+        Campaign.create([{"title": title} for title in missing])
+    env.flush_all()
+    return Campaign.search([("title", "in", titles)], order="id").ids
+
+
+def insert_pool_leads(env, ctx):
+    """The lead pool: N/10 leads from the campaigns, over the last 90 days;
+    a fifth disqualified (archived), half of the others claimed."""
+    return insert_select(
+        env,
+        """
+        INSERT INTO crm_lead (
+            name, type, active, company_id, user_id, team_id, stage_id,
+            priority, color, expected_revenue, probability, automated_probability,
+            date_open, create_date, write_date, date_last_stage_update,
+            create_uid, write_uid, email_from, partner_name, funnel_source,
+            campaign_id)
+        SELECT 'Bench lead ' || g, 'lead', r.u_active >= 0.2, %(company_id)s,
+               CASE WHEN r.u_claim < 0.5
+                    THEN (%(user_ids)s::integer[])[
+                        1 + floor(r.u_user * %(n_users)s)::integer] END,
+               NULL, (%(stage_ids)s::integer[])[1], '0', 0, 0, 0, 0,
+               CASE WHEN r.u_claim < 0.5 THEN r.created END,
+               r.created, r.created, r.created, %(uid)s, %(uid)s,
+               'lead' || g || '@prospect.example.com', 'Bench Prospect ' || g,
+               'campaign',
+               (%(campaign_ids)s::integer[])[
+                   1 + floor(r.u_campaign * %(n_campaigns)s)::integer]
+          FROM generate_series(1, GREATEST(%(n)s / 10, 1)) g,
+               LATERAL (
+                   SELECT random() AS u_active, random() AS u_claim,
+                          random() AS u_user, random() AS u_campaign,
+                          (now() at time zone 'UTC')
+                              - (random() * 90 + g * 0) * interval '1 day'
+                              AS created
+               ) r
         """,
         ctx,
     )
@@ -644,6 +713,7 @@ def generate(env, n_leads, checklist=True, seed=0.42, commit=True):
     log("partners: %d", p_last - p_first + 1)
     open_stages, won_stage = funnel_stages(cr)
     k = len(open_stages)
+    campaign_ids = ensure_campaigns(env)
     ctx = {
         "n": n_leads,
         "k": k,
@@ -670,11 +740,15 @@ def generate(env, n_leads, checklist=True, seed=0.42, commit=True):
         "lead_model_id": env["ir.model"]._get_id("crm.lead"),
         "todo_id": env.ref("mail.mail_activity_data_todo").id,
         "share": SHARE_ACTIVITY,
+        "campaign_ids": campaign_ids,
+        "n_campaigns": len(campaign_ids),
+        **{f"cut_{source}": cut for source, cut in SOURCE_CUTS},
     }
     cr.execute("SELECT setseed(%s)", [seed])
     create_plan(cr, ctx)
     log("plan: %d opportunities", n_leads)
     log("crm_lead: %d rows", insert_leads(env, ctx))
+    log("crm_lead (pool): %d rows", insert_pool_leads(env, ctx))
     log("crm_lead_stage_history: %d rows", insert_history(env, ctx))
     if checklist:
         log("crm_lead_criterion: %d rows", insert_checklists(env, ctx))

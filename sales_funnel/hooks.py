@@ -10,12 +10,14 @@ def post_init_hook(env):
     active or archived, move to Verification, Development, Proposal and Won;
     each default stage left empty is removed, one still in use (by any record)
     is left as it is. Every open opportunity then takes its stage's win rate,
-    gets its checklist and a first history row. Runs after the demo data, if
+    gets its checklist and a first history row, and every opportunity its
+    source (``_fill_missing_funnel_sources``). Runs after the demo data, if
     any: the demo's deals are already in the funnel stages. Verification then
     requires the customer's facts (crm_stage_entry.py): the demo's deals were
     moved on as they were entered before the rule.
     """
     adopt_default_pipeline(env)
+    env["crm.lead"]._fill_missing_funnel_sources()
     env["crm.stage"]._set_default_required_facts()
 
 

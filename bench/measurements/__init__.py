@@ -10,3 +10,4 @@ from . import kanban
 from . import stage_change
 from . import export
 from . import jobs
+from . import source

@@ -55,3 +55,5 @@ from . import crm_funnel_selfcheck_deal
 from . import crm_funnel_selfcheck_action
 from . import crm_stage_entry
 from . import crm_lead_entry
+from . import crm_lead_source
+from . import crm_lead_pool

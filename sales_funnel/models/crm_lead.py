@@ -328,6 +328,7 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         """Create, along the data path of a stage change (see ``write``): the
+        source the facts give (``_fill_funnel_sources``, crm_lead_source.py), the
         gate of the stage created in, the creation, the checklist, the entry
         activities, the gate overrides a sales manager gave a reason for, the
         history, the hand-off queue."""
@@ -336,6 +337,7 @@ class CrmLead(models.Model):
             company = Company.browse(vals.get("company_id")) or self.env.company
             self._strip_stage_probability(vals, company)
         self._check_loss_reports_on_create(vals_list)
+        self._fill_funnel_sources(vals_list)
         gate_overrides = self._check_gate_on_create(vals_list)
         leads = super().create(vals_list)
         leads._ensure_checklist()

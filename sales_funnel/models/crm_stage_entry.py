@@ -44,7 +44,7 @@ class CrmStage(models.Model):
         "customer_industry_id",
         "state_id",
         "customer_company_size",
-        "source_id",
+        "funnel_source",
     )
 
     @api.model

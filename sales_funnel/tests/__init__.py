@@ -45,3 +45,6 @@ from . import test_jobs
 from . import test_evidence_prefetch
 from . import test_readonly
 from . import test_entry_rules
+from . import test_lead_source
+from . import test_lead_pool
+from . import test_source_report

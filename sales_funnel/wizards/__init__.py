@@ -6,3 +6,5 @@ from . import crm_lead_lost
 from . import crm_salesperson_handover_wizard
 from . import crm_salesperson_handover_wizard_line
 from . import crm_salesperson_handover_wizard_split
+from . import crm_lead_to_opportunity
+from . import crm_lead_lost_disqualify
