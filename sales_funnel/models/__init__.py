@@ -51,3 +51,12 @@ from . import crm_funnel_selfcheck_stage
 from . import crm_funnel_selfcheck_change
 from . import crm_funnel_selfcheck_deal
 from . import crm_funnel_selfcheck_action
+from . import crm_grade_indicator
+from . import crm_grade_matrix
+from . import crm_grade_matrix_cell
+from . import crm_grade_matrix_weight
+from . import crm_grade_rule
+from . import crm_grade_policy
+from . import crm_lead_grade
+from . import crm_lead_grade_score
+from . import res_partner_grade
