@@ -162,9 +162,8 @@ class CrmGradeMatrix(models.Model):
         for matrix in self:
             indicators = matrix.indicator_ids
             obsolete = matrix.cell_ids.filtered(
-                lambda c: (
-                    c.row_indicator_id not in indicators
-                    or c.col_indicator_id not in indicators
+                lambda c, keep=indicators: (
+                    c.row_indicator_id not in keep or c.col_indicator_id not in keep
                 )
             )
             obsolete.unlink()
@@ -188,7 +187,7 @@ class CrmGradeMatrix(models.Model):
             )
             diagonal.with_context(grade_matrix_mirroring=True).write({"value": "1"})
             obsolete_weights = matrix.weight_ids.filtered(
-                lambda w: w.indicator_id not in indicators
+                lambda w, keep=indicators: w.indicator_id not in keep
             )
             obsolete_weights.unlink()
             weighed = matrix.weight_ids.indicator_id
