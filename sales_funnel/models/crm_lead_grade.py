@@ -37,7 +37,7 @@ class CrmLead(models.Model):
         readonly=True,
         copy=False,
         index="btree_not_null",
-        tracking=True,
+        # Not tracked: a regrade of many deals would log a message per deal.
         help="A to D by the analytic hierarchy process: the weighted score of "
         "the indicators, or a pre-assessment rule.",
     )

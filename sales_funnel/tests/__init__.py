@@ -42,3 +42,4 @@ from . import test_selfcheck_review
 from . import test_ui_evidence
 from . import test_grade_ahp
 from . import test_grade
+from . import test_ui_grade

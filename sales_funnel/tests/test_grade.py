@@ -212,3 +212,44 @@ class TestResourcesByGrade(GradeCase):
         )
         self.assertEqual(groups, [(self.salesman2, 1)])
         self.assertEqual(strategic.grade, "a")
+
+
+class TestGradeQueries(GradeCase):
+    def _count_grading(self, count):
+        """Queries of regrading ``count`` deals of as many customers whose
+        amounts changed behind the ORM's back (scores and grades change)."""
+        partners = self.env["res.partner"].create(
+            [{"name": f"Customer {n}", "is_company": True} for n in range(count)]
+        )
+        leads = self.env["crm.lead"].create(
+            [
+                {
+                    "name": f"Deal {n}",
+                    "type": "opportunity",
+                    "partner_id": partner.id,
+                    "expected_revenue": 10000,
+                }
+                for n, partner in enumerate(partners)
+            ]
+        )
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        self.env.cr.execute(
+            "UPDATE crm_lead SET expected_revenue = 2000000 WHERE id IN %s",
+            [tuple(leads.ids)],
+        )
+        self.env.invalidate_all()
+        self.env.cr.flush()
+        before = self.env.cr.sql_log_count
+        leads._grade()
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        self.env.cr.flush()
+        self.assertEqual(set(leads.mapped("grade")), {"b"})
+        return self.env.cr.sql_log_count - before
+
+    def test_grading_is_batched(self):
+        self._count_grading(2)  # warm the caches
+        few = self._count_grading(3)
+        many = self._count_grading(12)
+        self.assertEqual(many, few, "grading costs queries per deal")
