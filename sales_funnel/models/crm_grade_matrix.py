@@ -3,6 +3,7 @@ import itertools
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
 
 from .. import ahp
 
@@ -90,10 +91,10 @@ class CrmGradeMatrix(models.Model):
         "have no grade (筛选出有效商机).",
     )
     threshold_a = fields.Float(
-        string="A From", default=3.8, tracking=True, help="Weighted score (1–5)."
+        string="A From", default=4.0, tracking=True, help="Weighted score (1–5)."
     )
-    threshold_b = fields.Float(string="B From", default=3.0, tracking=True)
-    threshold_c = fields.Float(string="C From", default=2.2, tracking=True)
+    threshold_b = fields.Float(string="B From", default=3.2, tracking=True)
+    threshold_c = fields.Float(string="C From", default=2.5, tracking=True)
 
     _sql_constraints = [
         (
@@ -321,18 +322,17 @@ class CrmGradeMatrix(models.Model):
         return True
 
     def _regrade(self):
-        """Regrade the open opportunities this matrix may apply to."""
-        leads = self.env["crm.lead"]
-        for matrix in self:
-            domain = [
-                ("type", "=", "opportunity"),
-                ("company_id", "=", matrix.company_id.id),
-                ("stage_id.is_won", "=", False),
+        """Regrade the open opportunities this matrix may apply to: at once
+        when they are few, else by the daily regrade's job, triggered now (it
+        works through them a committed batch at a time)."""
+        domain = expression.OR(
+            [
+                [("company_id", "=", matrix.company_id.id)]
+                + ([("team_id", "=", matrix.team_id.id)] if matrix.team_id else [])
+                for matrix in self
             ]
-            if matrix.team_id:
-                domain.append(("team_id", "=", matrix.team_id.id))
-            leads |= leads.search(domain)
-        leads._grade()
+        )
+        self.env["crm.lead"]._regrade_later_or_now(domain)
 
     @api.model
     def _for_leads(self, leads):

@@ -67,9 +67,29 @@ class CrmGradeRule(models.Model):
                 result[leads.browse(lead.id)] = rule
         return result
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        rules._regrade()
+        return rules
+
     def write(self, vals):
         res = super().write(vals)
-        self.env["crm.grade.matrix"].sudo().search(
-            [("state", "=", "active")]
-        )._regrade()
+        self._regrade()
         return res
+
+    def unlink(self):
+        companies = self.company_id
+        everywhere = not all(rule.company_id for rule in self)
+        res = super().unlink()
+        self._regrade(companies=None if everywhere else companies)
+        return res
+
+    def _regrade(self, companies=False):
+        """Regrade the open deals of the companies the rules apply in."""
+        if companies is False:
+            companies = (
+                self.company_id if all(rule.company_id for rule in self) else None
+            )
+        domain = [] if companies is None else [("company_id", "in", companies.ids)]
+        self.env["crm.lead"]._regrade_later_or_now(domain)

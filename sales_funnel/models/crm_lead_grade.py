@@ -354,6 +354,30 @@ class CrmLead(models.Model):
         )
 
     @api.model
+    def _regrade_later_or_now(self, domain):
+        """Regrade the open opportunities of ``domain`` (a change of the
+        matrix or of the rules): at once up to a batch, else marked for the
+        regrade job, which is triggered to run now."""
+        domain = expression.AND(
+            [terms.FUNNEL_OPPORTUNITY_DOMAIN, [("stage_id.is_won", "=", False)], domain]
+        )
+        Lead = self.sudo()
+        leads = Lead.search(domain, limit=REGRADE_BATCH + 1)
+        if len(leads) <= REGRADE_BATCH:
+            leads._grade()
+            return
+        query = Lead._search(domain)
+        self.flush_model(["grade_date"])
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crm_lead SET grade_date = NULL WHERE id IN %s",
+                query.subselect(),
+            )
+        )
+        self.invalidate_model(["grade_date"])
+        self.env.ref("sales_funnel.ir_cron_regrade_opportunities").sudo()._trigger()
+
+    @api.model
     def _cron_regrade_opportunities(self):
         """Regrade the open opportunities not graded today (the customer's
         history moves without the deal changing), a batch at a time: the

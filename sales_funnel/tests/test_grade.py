@@ -2,9 +2,12 @@
 pre-assessment, weighted score and thresholds, recomputed when inputs change,
 resources by grade."""
 
+from unittest.mock import patch
+
 from odoo import Command, fields
 from odoo.exceptions import AccessError
 
+from ..models import crm_lead_grade
 from .common import GradeCase
 
 
@@ -21,7 +24,9 @@ class TestGrade(GradeCase):
         )
 
     def test_deal_shows_grade_and_why(self):
-        lead = self.lead  # 100,000: revenue band 2, nothing known of the customer
+        # 100,000: revenue band 2, nothing known of the customer; as its
+        # salesperson sees it.
+        lead = self.lead.with_user(self.salesman)
         self.assertEqual(lead.grade, "c")
         self.assertEqual(lead.grade_reason, "Weighted score")
         self.assertEqual(len(lead.grade_score_ids), 8)
@@ -253,3 +258,44 @@ class TestGradeQueries(GradeCase):
         few = self._count_grading(3)
         many = self._count_grading(12)
         self.assertEqual(many, few, "grading costs queries per deal")
+
+
+class TestRegradeJob(GradeCase):
+    def test_many_deals_are_left_to_the_job(self):
+        others = self.env["crm.lead"].create(
+            [
+                {
+                    "name": f"Deal {n}",
+                    "type": "opportunity",
+                    "partner_id": self.partner.id,
+                    "expected_revenue": 10000,
+                }
+                for n in range(3)
+            ]
+        )
+        leads = self.lead | others
+        cron = self.env.ref("sales_funnel.ir_cron_regrade_opportunities")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        with patch.object(crm_lead_grade, "REGRADE_BATCH", 2):
+            # A new pre-assessment rule: too many deals to regrade at once.
+            self.env["crm.grade.rule"].with_user(self.manager).create(
+                {
+                    "name": "Big customer",
+                    "grade": "a",
+                    "domain": f"[('partner_id', '=', {self.partner.id})]",
+                }
+            )
+            self.assertEqual(set(leads.mapped("grade")), {"c"})
+            self.assertEqual(leads.mapped("grade_date"), [False] * 4)
+            self.assertEqual(
+                self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+                triggers + 1,
+            )
+            # The job works through them a batch at a time.
+            Lead = self.env["crm.lead"]
+            self.assertEqual(Lead._cron_regrade_opportunities(), 2)
+            self.assertEqual(Lead._cron_regrade_opportunities(), 0)
+        self.assertEqual(set(leads.mapped("grade")), {"a"})
+        self.assertEqual(
+            set(leads.mapped("grade_reason")), {"Pre-assessed: Big customer"}
+        )
