@@ -23,7 +23,6 @@ class CrmGradePolicy(models.Model):
     )
     activity_plan_id = fields.Many2one(
         "mail.activity.plan",
-        string="Activity Plan",
         domain="[('res_model', '=', 'crm.lead'), "
         "('company_id', 'in', [company_id, False])]",
         check_company=True,

@@ -29,7 +29,7 @@ REGRADE_BATCH = 2000
 
 
 class CrmLead(models.Model):
-    _inherit = "crm.lead"
+    _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
 
     grade = fields.Selection(
         GRADES,
@@ -42,14 +42,13 @@ class CrmLead(models.Model):
         "the indicators, or a pre-assessment rule.",
     )
     grade_score = fields.Float(
-        string="Grade Score",
         digits=(16, 2),
         readonly=True,
         copy=False,
         aggregator="avg",
         help="Weighted score of the indicators, from 1 to 5.",
     )
-    grade_reason = fields.Char(string="Grade Reason", readonly=True, copy=False)
+    grade_reason = fields.Char(readonly=True, copy=False)
     grade_rule_id = fields.Many2one(
         "crm.grade.rule", string="Pre-assessed By", readonly=True, copy=False
     )

@@ -2,7 +2,7 @@ from odoo import fields, models
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     # Facts the pre-assessment rules of the opportunity grade read.
     sales_funnel_strategic_account = fields.Boolean(

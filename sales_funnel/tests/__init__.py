@@ -43,3 +43,4 @@ from . import test_ui_evidence
 from . import test_grade_ahp
 from . import test_grade
 from . import test_ui_grade
+from . import test_grade_multi_company
