@@ -404,7 +404,11 @@ class CrmLead(models.Model):
            row per move, loss or restore, linked to the gate override if any;
         6. hand-off queue: ``_update_handoff_queue`` (crm_lead_handoff.py)
            queues the deals just won and warns on those reopened after their
-           hand-off.
+           hand-off;
+        7. grade: ``_regrade_on_change`` (crm_lead_grade.py) regrades, in one
+           batch, the deals whose grade inputs (amount, customer, competitors,
+           team, company) are written; nothing, and no query, on a stage
+           change.
 
         The stage and active flag before the write are read once
         (``_stage_snapshot``) and passed to the steps that compare. ``create``
