@@ -7,7 +7,12 @@ from odoo.osv import expression
 
 from .. import ahp
 
-GRADES = [("a", "A"), ("b", "B"), ("c", "C"), ("d", "D")]
+GRADES = [
+    ("a", "A (high)"),
+    ("b", "B (medium)"),
+    ("c", "C (low)"),
+    ("d", "D (on hold)"),
+]
 
 # Valid opportunities (筛选出有效商机): those with a customer and an amount.
 # The shipped judgements: a_ij = p_i / p_j, every ratio on Saaty's scale, so

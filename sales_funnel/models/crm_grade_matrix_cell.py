@@ -21,7 +21,7 @@ class CrmGradeMatrixCell(models.Model):
     )
     col_indicator_id = fields.Many2one(
         "crm.grade.indicator",
-        string="Compared With",
+        string="Compared To",
         required=True,
         ondelete="cascade",
     )
