@@ -268,7 +268,7 @@ class TestRegradeJob(GradeCase):
                     "name": f"Deal {n}",
                     "type": "opportunity",
                     "partner_id": self.partner.id,
-                    "expected_revenue": 10000,
+                    "expected_revenue": 100000,
                 }
                 for n in range(3)
             ]

@@ -54,3 +54,33 @@ class TestGradeMatrixUi(HttpCase):
         self.assertLess(matrix.consistency_ratio, 0.10)
         # Predicted revenue weighs more now: the big deal scores higher.
         self.assertGreater(lead.grade_score, before)
+
+    def test_salesperson_scores_the_deal_on_its_form(self):
+        salesman = new_test_user(
+            self.env,
+            "sf_grade_sales",
+            password="sf_grade_sales",
+            groups="sales_team.group_sale_salesman",
+        )
+        customer = self.env["res.partner"].create(
+            {"name": "SF Grade Customer", "is_company": True}
+        )
+        lead = self.env["crm.lead"].create(
+            {
+                "name": "SF Grade Deal",
+                "type": "opportunity",
+                "partner_id": customer.id,
+                "user_id": salesman.id,
+                "expected_revenue": 300000,
+            }
+        )
+        before = lead.grade_score
+        self.start_tour(
+            f"/odoo/action-crm.crm_lead_action_pipeline/{lead.id}",
+            "sales_funnel_grade_score_tour",
+            login="sf_grade_sales",
+        )
+        urgency = self.env.ref("sales_funnel.crm_grade_indicator_urgency")
+        line = lead.grade_score_ids.filtered(lambda s: s.indicator_id == urgency)
+        self.assertEqual((line.entered_score, line.score), ("5", 5))
+        self.assertGreater(lead.grade_score, before)

@@ -66,3 +66,35 @@ registry.category("web_tour.tours").add("sales_funnel_grade_tour", {
         },
     ],
 });
+
+// A salesperson sees why the deal has its grade and scores its urgency.
+registry.category("web_tour.tours").add("sales_funnel_grade_score_tour", {
+    steps: () => [
+        {
+            trigger: ".o_form_view .o_notebook a[name='grade']",
+            content: "the Grade tab of the deal",
+            run: "click",
+        },
+        {
+            trigger: ".o_field_one2many[name='grade_score_ids'] .o_data_row:contains('Predicted Revenue')",
+            content: "each indicator's score and weight",
+        },
+        {
+            trigger: ".o_field_one2many[name='grade_score_ids'] .o_data_row:contains('Urgency') td[name='entered_score']",
+            content: "score the urgency",
+            run: "click",
+        },
+        {
+            trigger: ".o_field_one2many[name='grade_score_ids'] .o_data_row:contains('Urgency') td[name='entered_score'] select",
+            run: 'select "5"',
+        },
+        {
+            trigger: ".o_form_button_save",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_saved .o_field_one2many[name='grade_score_ids'] .o_data_row:contains('Urgency') td[name='score']:contains('5')",
+            content: "the deal is regraded with the salesperson's score",
+        },
+    ],
+});
