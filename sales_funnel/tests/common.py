@@ -4,6 +4,7 @@
 - ``AnalyticsCase``: opportunities moved through the real write path at frozen times.
 - ``ForecastCase``: a team with opportunities closing in 2031/2032.
 - ``HandoffCase``: a won-deal hand-off set-up (team, secretary, products, lines).
+- ``GradeCase``: the opportunity grade's shipped matrix and indicators.
 - ``PdfReportCase``: prints QWeb reports to real PDF and reads them back
   (Odoo's test mode answers a PDF print with HTML; these helpers force the real
   rendering through wkhtmltopdf and read it back with poppler).
