@@ -176,6 +176,9 @@ class TestGrade(GradeCase):
 
 class TestResourcesByGrade(GradeCase):
     def test_reaching_a_plans_the_grade_activities(self):
+        self.env.ref("sales_funnel.crm_grade_policy_a").with_user(
+            self.manager
+        ).activity_plan_id = self.env.ref("sales_funnel.mail_activity_plan_grade_a")
         self.partner.sales_funnel_strategic_account = True
         lead = self._new_lead("Strategic", self.salesman)
         self.assertEqual(lead.grade, "a")
