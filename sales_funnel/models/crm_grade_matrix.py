@@ -99,7 +99,7 @@ class CrmGradeMatrix(models.Model):
         string="A From", default=4.0, tracking=True, help="Weighted score (1–5)."
     )
     threshold_b = fields.Float(string="B From", default=3.2, tracking=True)
-    threshold_c = fields.Float(string="C From", default=2.5, tracking=True)
+    threshold_c = fields.Float(string="C From", default=2.4, tracking=True)
 
     _sql_constraints = [
         (
