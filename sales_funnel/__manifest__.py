@@ -9,7 +9,13 @@
     "license": "AGPL-3",
     "author": "sales_funnel contributors",
     "website": "https://github.com/sales-funnel/sales_funnel",
-    "depends": ["crm", "sale_crm", "sale_management", "contract"],
+    "depends": [
+        "crm",
+        "sale_crm",
+        "sale_management",
+        "contract",
+        "web_widget_x2many_2d_matrix",
+    ],
     "external_dependencies": {"python": ["requests", "xlsxwriter"]},
     "data": [
         "security/sales_funnel_security.xml",
@@ -20,6 +26,7 @@
         "security/ir.model.access.csv",
         "security/crm_funnel_source_report_security.xml",
         "security/crm_lead_evidence_security.xml",
+        "security/crm_grade_security.xml",
         "data/crm_stage_data.xml",
         "data/crm_stage_criterion_data.xml",
         "data/crm_stage_criterion_evidence_data.xml",
@@ -85,6 +92,12 @@
         "views/crm_lead_entry_views.xml",
         "report/crm_funnel_source_report_views.xml",
         "views/crm_lead_pool_menus.xml",
+        "data/crm_grade_data.xml",
+        "views/crm_grade_indicator_views.xml",
+        "views/crm_grade_matrix_views.xml",
+        "views/crm_lead_grade_views.xml",
+        "views/res_partner_grade_views.xml",
+        "views/crm_grade_menus.xml",
     ],
     "demo": [
         "demo/ir_actions_server_demo.xml",
@@ -99,6 +112,7 @@
         "demo/crm_funnel_selfcheck_demo.xml",
         "demo/crm_lead_entry_demo.xml",
         "demo/crm_lead_pool_demo.xml",
+        "demo/crm_grade_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -57,3 +57,12 @@ from . import crm_stage_entry
 from . import crm_lead_entry
 from . import crm_lead_source
 from . import crm_lead_pool
+from . import crm_grade_indicator
+from . import crm_grade_matrix
+from . import crm_grade_matrix_cell
+from . import crm_grade_matrix_weight
+from . import crm_grade_rule
+from . import crm_grade_policy
+from . import crm_lead_grade
+from . import crm_lead_grade_score
+from . import res_partner_grade

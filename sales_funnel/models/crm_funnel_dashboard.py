@@ -61,6 +61,7 @@ class CrmFunnelDashboard(models.AbstractModel):
             "funnel": funnel,
             "totals": totals,
             "stuck": self._stuck(team_id, user_id),
+            "grades": self._grades(slice_domain),
             "need": self._need(team_id, user_id, totals["gap"]),
             "conversion": self._conversion(slice_domain),
             "teams": [
@@ -102,6 +103,28 @@ class CrmFunnelDashboard(models.AbstractModel):
                 }
             )
         return rows
+
+    def _grades(self, domain):
+        """Open pipeline per opportunity grade (A–D, then ungraded)."""
+        Lead = self.env["crm.lead"]
+        groups = Lead._read_group(
+            [*terms.FUNNEL_OPPORTUNITY_DOMAIN, ("stage_id.is_won", "=", False)]
+            + domain,
+            ["grade"],
+            ["__count", "expected_revenue:sum"],
+        )
+        labels = dict(Lead._fields["grade"]._description_selection(self.env))
+        by_grade = {grade: (count, amount) for grade, count, amount in groups}
+        return [
+            {
+                "grade": grade or "",
+                "name": labels.get(grade) or self.env._("Not graded"),
+                "count": by_grade[grade][0],
+                "amount": by_grade[grade][1] or 0.0,
+            }
+            for grade in ["a", "b", "c", "d", False]
+            if grade in by_grade
+        ]
 
     def _won(self, domain):
         [(won,)] = self.env["crm.funnel.summary"]._read_group(

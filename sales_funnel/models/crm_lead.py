@@ -345,6 +345,7 @@ class CrmLead(models.Model):
         overrides = leads._record_gate_overrides_on_create(gate_overrides)
         leads._log_stage_history(overrides=overrides)
         leads._update_handoff_queue()
+        leads._grade()
         return leads
 
     def copy_data(self, default=None):
@@ -389,7 +390,11 @@ class CrmLead(models.Model):
            row per move, loss or restore, linked to the gate override if any;
         6. hand-off queue: ``_update_handoff_queue`` (crm_lead_handoff.py)
            queues the deals just won and warns on those reopened after their
-           hand-off.
+           hand-off;
+        7. grade: ``_regrade_on_change`` (crm_lead_grade.py) regrades, in one
+           batch, the deals whose grade inputs (amount, customer, competitors,
+           team, company) are written; nothing, and no query, on a stage
+           change.
 
         The stage and active flag before the write are read once
         (``_stage_snapshot``) and passed to the steps that compare. ``create``
@@ -406,7 +411,9 @@ class CrmLead(models.Model):
                 self._strip_stage_probability(vals, follows[:1].company_id)
         loss_changed = self._check_loss_reports(vals)
         if "stage_id" not in vals and "active" not in vals and not loss_changed:
-            return super().write(vals)
+            res = super().write(vals)
+            self._regrade_on_change(vals)
+            return res
 
         new_stage = self.env["crm.stage"].browse(vals.get("stage_id"))
         before = self._stage_snapshot(new_stage)
@@ -420,6 +427,7 @@ class CrmLead(models.Model):
         moved._schedule_stage_entry_activity()
         self._log_stage_history(before)
         self._update_handoff_queue(before)
+        self._regrade_on_change(vals)
         return res
 
     def _strip_stage_probability(self, vals, company):

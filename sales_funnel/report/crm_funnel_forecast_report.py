@@ -2,6 +2,7 @@ from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 from .. import funnel_terms as terms
+from ..models.crm_grade_matrix import GRADES
 
 # Partial indexes of crm_lead that serve the forecast: its rows are the active
 # opportunities, filtered by period, person, team or stage.
@@ -70,6 +71,7 @@ class CrmFunnelForecastReport(models.Model):
     industry_id = fields.Many2one("res.partner.industry", readonly=True)
     country_id = fields.Many2one("res.country", readonly=True)
     state_id = fields.Many2one("res.country.state", string="Region", readonly=True)
+    grade = fields.Selection(GRADES, string="Opportunity Grade", readonly=True)
     is_closing = fields.Boolean(
         string="In Closing Stage",
         readonly=True,
@@ -154,6 +156,7 @@ class CrmFunnelForecastReport(models.Model):
             partner.industry_id,
             lead.country_id,
             lead.state_id,
+            lead.grade,
             %(is_closing)s AS is_closing,
             stage.win_rate,
             %(amount)s AS amount,

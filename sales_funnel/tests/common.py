@@ -4,6 +4,7 @@
 - ``AnalyticsCase``: opportunities moved through the real write path at frozen times.
 - ``ForecastCase``: a team with opportunities closing in 2031/2032.
 - ``HandoffCase``: a won-deal hand-off set-up (team, secretary, products, lines).
+- ``GradeCase``: the opportunity grade's shipped matrix and indicators.
 - ``PdfReportCase``: prints QWeb reports to real PDF and reads them back
   (Odoo's test mode answers a PDF print with HTML; these helpers force the real
   rendering through wkhtmltopdf and read it back with poppler).
@@ -631,3 +632,39 @@ class PdfReportCase(HttpCase):
     def _report_text(self, report_ref, records, lang, user=None):
         """The text of ``report_ref`` printed in ``lang`` for ``records``."""
         return self._pdf_text(self._render_pdf(report_ref, records, lang, user=user))
+
+
+class GradeCase(FunnelCase):
+    """The opportunity grade: the shipped matrix, its indicators, a customer."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.matrix = cls.env.ref("sales_funnel.crm_grade_matrix_default")
+        cls.revenue = cls.env.ref("sales_funnel.crm_grade_indicator_revenue")
+        cls.urgency = cls.env.ref("sales_funnel.crm_grade_indicator_urgency")
+        cls.importance = cls.env.ref("sales_funnel.crm_grade_indicator_importance")
+        cls.difficulty = cls.env.ref("sales_funnel.crm_grade_indicator_difficulty")
+        cls.competition = cls.env.ref("sales_funnel.crm_grade_indicator_competition")
+        cls.customer_value = cls.env.ref(
+            "sales_funnel.crm_grade_indicator_customer_value"
+        )
+        cls.risk = cls.env.ref("sales_funnel.crm_grade_indicator_risk")
+        cls.activity = cls.env.ref("sales_funnel.crm_grade_indicator_activity")
+
+    @staticmethod
+    def _line(lead, indicator):
+        return lead.grade_score_ids.filtered(lambda s: s.indicator_id == indicator)
+
+    def _enter(self, lead, indicator, score, user=None):
+        """The salesperson scores an entered indicator on the deal's form."""
+        lead = lead.with_user(user or self.salesman)
+        lead.write(
+            {
+                "grade_score_ids": [
+                    Command.update(
+                        self._line(lead, indicator).id, {"entered_score": score}
+                    )
+                ]
+            }
+        )
