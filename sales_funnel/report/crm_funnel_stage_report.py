@@ -23,7 +23,8 @@ class CrmFunnelStageReport(models.Model):
     _order = "date desc, id desc"
     _depends = {
         "crm.lead.stage.history": ["lead_id", "event", "to_stage_id", "date"],
-        "crm.lead": ["type", "user_id", "team_id", "company_id"],
+        "crm.lead": ["type", "user_id", "team_id", "company_id", "partner_id"],
+        "res.partner": ["commercial_partner_id", "company_size"],
         "crm.stage": ["sequence", "is_won", "win_rate"],
     }
 
@@ -37,6 +38,11 @@ class CrmFunnelStageReport(models.Model):
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
+    company_size = fields.Selection(
+        lambda self: self.env["res.partner"]._fields["company_size"].selection,
+        readonly=True,
+        help="Size of the customer's company.",
+    )
     is_funnel_entry = fields.Boolean(
         string="Funnel Entry",
         readonly=True,
@@ -205,6 +211,7 @@ class CrmFunnelStageReport(models.Model):
             lead.user_id,
             lead.team_id,
             lead.company_id,
+            commercial.company_size,
             outcome.is_funnel_entry,
             CASE WHEN outcome.passed THEN 'passed'
                  WHEN outcome.still_in_stage THEN 'in_stage'
@@ -235,6 +242,9 @@ class CrmFunnelStageReport(models.Model):
             """
             outcome
             JOIN crm_lead lead ON lead.id = outcome.lead_id
+            LEFT JOIN res_partner partner ON partner.id = lead.partner_id
+            LEFT JOIN res_partner commercial
+                   ON commercial.id = partner.commercial_partner_id
             """
         )
 
