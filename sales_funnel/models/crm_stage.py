@@ -130,6 +130,10 @@ class CrmStage(models.Model):
         res = super().write(vals)
         if {"sequence", "team_id"} & vals.keys():
             self.env.registry.clear_cache()  # _funnel_order
+        if {"max_days_in_stage", "is_won"} & vals.keys():
+            self.env["crm.lead"]._update_stuck_dates(
+                SQL("l.stage_id IN %s", tuple(self.ids))
+            )
         return res
 
     def unlink(self):
