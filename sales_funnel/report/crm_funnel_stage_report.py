@@ -1,14 +1,11 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .. import funnel_terms as terms
-
-# Events that put an opportunity into a stage (a restore resumes a stay).
-ENTRY_EVENTS = ("create", "forward", "backward")
+from .crm_funnel_stage_stay import rebuild_stage_stays, setup_stage_stays
 
 
 class CrmFunnelStageReport(models.Model):
-    """Stage analytics 阶段控制参数, rebuilt from the stage history.
+    """Stage analytics 阶段控制参数, from the stage history.
 
     One row per opportunity and funnel stage it reached, dated when it first
     entered the stage. Every rate is the average of a 0/100 flag over these
@@ -125,92 +122,22 @@ class CrmFunnelStageReport(models.Model):
 
     def _query(self):
         return SQL(
-            "WITH %s SELECT %s FROM %s WHERE %s",
-            self._with(),
+            "SELECT %s FROM %s WHERE %s",
             self._select(),
             self._from(),
             self._where(),
         )
 
-    def _with(self):
-        return SQL(
-            """
-            step AS (
-                SELECT history.id,
-                       history.lead_id,
-                       history.event,
-                       history.to_stage_id,
-                       history.date,
-                       LEAD(history.date) OVER lead_time AS next_date,
-                       -- The furthest stage reached after this event (Won: beyond all).
-                       MAX(CASE WHEN history.event = 'won' THEN 2147483647
-                                WHEN history.event = 'forward' THEN
-                                    array_position(
-                                        %(ranked)s::int[], history.to_stage_id)
-                           END)
-                           OVER (lead_time ROWS BETWEEN 1 FOLLOWING
-                                 AND UNBOUNDED FOLLOWING) AS reached_after,
-                       MIN(history.date) FILTER (WHERE history.event = 'won')
-                           OVER lead_all AS date_won,
-                       MIN(history.date) OVER lead_all AS date_funnel_entry,
-                       ROW_NUMBER() OVER lead_time = 1 AS is_funnel_entry
-                  FROM crm_lead_stage_history history
-                WINDOW lead_all AS (PARTITION BY history.lead_id),
-                       lead_time AS (PARTITION BY history.lead_id
-                                     ORDER BY history.date, history.id)
-            ),
-            stay AS (
-                SELECT step.lead_id,
-                       step.to_stage_id AS stage_id,
-                       MIN(step.id) FILTER (WHERE step.event IN %(entries)s)
-                           AS entry_id,
-                       MIN(step.date) FILTER (WHERE step.event IN %(entries)s)
-                           AS date,
-                       -- Non-increasing in time: its maximum is the first entry's.
-                       MAX(step.reached_after) FILTER (
-                           WHERE step.event IN %(entries)s) AS reached_after,
-                       BOOL_OR(step.is_funnel_entry) AS is_funnel_entry,
-                       BOOL_OR(step.next_date IS NULL) AS still_in_stage,
-                       SUM(EXTRACT(EPOCH FROM step.next_date - step.date))
-                           / 86400.0 AS days,
-                       MIN(step.date_won) AS date_won,
-                       MIN(step.date_funnel_entry) AS date_funnel_entry
-                  FROM step
-                 WHERE step.event IN %(stays)s
-                 GROUP BY step.lead_id, step.to_stage_id
-            ),
-            outcome AS (
-                SELECT stay.*,
-                       COALESCE(
-                           stay.reached_after
-                               > array_position(%(ranked)s::int[], stage.id),
-                           FALSE
-                       ) AS passed,
-                       COALESCE(stay.date_won >= stay.date, FALSE) AS won,
-                       stage.win_rate
-                  FROM stay
-                  JOIN crm_stage stage
-                    ON stage.id = stay.stage_id AND NOT %(won)s
-                 WHERE stay.entry_id IS NOT NULL
-            )
-            """,
-            # Funnel order of the stages (few): a rank without a join.
-            ranked=self.env["crm.stage"].search([], order="sequence, id").ids,
-            entries=ENTRY_EVENTS,
-            stays=(*ENTRY_EVENTS, "restore"),
-            won=terms.won_stage("stage"),
-        )
-
     def _select(self):
         return SQL(
             """
-            outcome.entry_id AS id,
+            outcome.id,
             outcome.lead_id,
             outcome.stage_id,
             outcome.date,
-            lead.user_id,
-            lead.team_id,
-            lead.company_id,
+            outcome.user_id,
+            outcome.team_id,
+            outcome.company_id,
             commercial.company_size,
             outcome.is_funnel_entry,
             CASE WHEN outcome.passed THEN 'passed'
@@ -222,7 +149,7 @@ class CrmFunnelStageReport(models.Model):
             CASE WHEN outcome.passed THEN 100.0 ELSE 0.0 END AS pass_rate,
             CASE WHEN outcome.won THEN 100.0 ELSE 0.0 END
                 AS historical_win_rate,
-            outcome.win_rate,
+            stage.win_rate,
             CASE WHEN NOT outcome.still_in_stage THEN outcome.days END
                 AS days_in_stage,
             CASE WHEN NOT outcome.still_in_stage THEN outcome.days END
@@ -238,18 +165,28 @@ class CrmFunnelStageReport(models.Model):
         )
 
     def _from(self):
+        # The rows kept by triggers (crm_funnel_stage_stay.py); the customer's
+        # joins are left out by PostgreSQL when its company size is not read.
         return SQL(
             """
-            outcome
-            JOIN crm_lead lead ON lead.id = outcome.lead_id
-            LEFT JOIN res_partner partner ON partner.id = lead.partner_id
+            crm_funnel_stage_stay outcome
+            JOIN crm_stage stage ON stage.id = outcome.stage_id
+            LEFT JOIN res_partner partner ON partner.id = outcome.partner_id
             LEFT JOIN res_partner commercial
                    ON commercial.id = partner.commercial_partner_id
             """
         )
 
     def _where(self):
-        return SQL("lead.type = 'opportunity'")
+        return SQL("outcome.is_opportunity")
+
+    def init(self):
+        setup_stage_stays(self.env)
+
+    @api.model
+    def _rebuild_stays(self):
+        """Every kept row again (the funnel order of the stages changed)."""
+        rebuild_stage_stays(self.env)
 
     def _stage_summary(self, domain=None):
         """Stage control parameters per stage, for dashboards and crm.stage.
