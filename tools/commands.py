@@ -707,6 +707,24 @@ def _db_filter(db):
     return "^" + re.escape(db) + "$"
 
 
+def _shared_options(db, port):
+    """The options both commands take: database, HTTP port, set-up only."""
+    return {
+        "db": (("-d", "--db", "--database"), db, True),
+        "port": (("-p", "--port", "--http-port"), port, True),
+        "setup_only": (("--setup-only",), False, False),
+    }
+
+
+def _set_up(debian_packages, *requirements):
+    """What a new machine needs before either command can run: Odoo (checked,
+    never installed), the Python and Debian packages, a reachable PostgreSQL."""
+    check_odoo()
+    install_python_deps(*requirements)
+    ensure_debian_packages(debian_packages)
+    ensure_postgres()
+
+
 SERVE_USAGE = """
 Usage: bin/serve-demo [options] [-- odoo options...]
 
@@ -730,27 +748,17 @@ def serve_demo(argv):
         "bin/serve-demo",
         SERVE_USAGE,
         {
-            "db": (
-                ("-d", "--db", "--database"),
-                os.environ.get("SALES_FUNNEL_DEMO_DB", "sales_funnel_demo"),
-                True,
-            ),
-            "port": (
-                ("-p", "--port", "--http-port"),
-                os.environ.get("SALES_FUNNEL_HTTP_PORT", "8069"),
-                True,
+            **_shared_options(
+                db=os.environ.get("SALES_FUNNEL_DEMO_DB", "sales_funnel_demo"),
+                port=os.environ.get("SALES_FUNNEL_HTTP_PORT", "8069"),
             ),
             "init_only": (("--init-only", "--no-serve"), False, False),
-            "setup_only": (("--setup-only",), False, False),
         },
     ).parse(argv)
     db, port = values["db"], _port(values["port"])
     _check_db_name(db)
 
-    check_odoo()
-    install_python_deps(ROOT / "requirements.txt")
-    ensure_debian_packages(PDF_PACKAGES)
-    ensure_postgres()
+    _set_up(PDF_PACKAGES, ROOT / "requirements.txt")
     if values["setup_only"]:
         say("set-up done: Python and Debian packages, PostgreSQL and its role")
         return 0
@@ -871,28 +879,18 @@ def run_tests(argv):
         "bin/test",
         TEST_USAGE,
         {
-            "db": (
-                ("-d", "--db", "--database"),
-                os.environ.get("SALES_FUNNEL_TEST_DB", "sales_funnel_test"),
-                True,
-            ),
-            "port": (
-                ("-p", "--port", "--http-port"),
-                os.environ.get("SALES_FUNNEL_TEST_PORT", ""),
-                True,
+            **_shared_options(
+                db=os.environ.get("SALES_FUNNEL_TEST_DB", "sales_funnel_test"),
+                port=os.environ.get("SALES_FUNNEL_TEST_PORT", ""),
             ),
             "no_repo_tests": (("--no-repo-tests",), False, False),
-            "setup_only": (("--setup-only",), False, False),
         },
     ).parse(argv)
     db = values["db"]
     _check_db_name(db)
     port = _port(values["port"]) if values["port"] else None
 
-    check_odoo()
-    install_python_deps(ROOT / "requirements.txt", ROOT / "requirements-test.txt")
-    ensure_debian_packages(TEST_PACKAGES)
-    ensure_postgres()
+    _set_up(TEST_PACKAGES, ROOT / "requirements.txt", ROOT / "requirements-test.txt")
     if values["setup_only"]:
         say("set-up done: Python and Debian packages, PostgreSQL and its role")
         return 0
