@@ -3,6 +3,8 @@ from odoo.tools import SQL
 
 from .crm_funnel_stage_stay import rebuild_stage_stays, setup_stage_stays
 
+MEDIAN = "median_days_in_stage:avg"
+
 
 class CrmFunnelStageReport(models.Model):
     """Stage analytics 阶段控制参数, from the stage history.
@@ -107,12 +109,80 @@ class CrmFunnelStageReport(models.Model):
     )
 
     def _read_group_select(self, aggregate_spec, query):
-        if aggregate_spec == "median_days_in_stage:avg":
+        if aggregate_spec == MEDIAN:
             return SQL(
                 "percentile_cont(0.5) WITHIN GROUP (ORDER BY %s)",
                 self._field_to_sql(self._table, "median_days_in_stage", query),
             )
         return super()._read_group_select(aggregate_spec, query)
+
+    @api.model
+    def _read_group(
+        self,
+        domain,
+        groupby=(),
+        aggregates=(),
+        having=(),
+        offset=0,
+        limit=None,
+        order=None,
+    ):
+        # A median needs its rows sorted: asked with the other measures, it makes
+        # PostgreSQL sort every row with the groups' display keys (5 s of 6 at
+        # 1,000,000 opportunities). The other measures are summed in a hash, the
+        # medians in a second query that sorts only (group, days).
+        if MEDIAN not in aggregates or having:
+            return super()._read_group(
+                domain, groupby, aggregates, having, offset, limit, order
+            )
+        others = [spec for spec in aggregates if spec != MEDIAN] or ["__count"]
+        rows = super()._read_group(
+            domain, groupby, others, having, offset, limit, order
+        )
+        medians = self._group_medians(domain, groupby)
+        size = len(groupby)
+        result = []
+        for row in rows:
+            values = iter(row[size:])
+            median = medians.get(self._group_key(row[:size]))
+            result.append(
+                row[:size]
+                + tuple(
+                    median if spec == MEDIAN else next(values) for spec in aggregates
+                )
+            )
+        return result
+
+    @staticmethod
+    def _group_key(values):
+        return tuple(
+            value.id if isinstance(value, models.BaseModel) else value
+            for value in values
+        )
+
+    def _group_medians(self, domain, groupby):
+        """{group key: median days in stage} of the groups of ``groupby``."""
+        query = self._search(domain)
+        terms = [self._read_group_groupby(spec, query) for spec in groupby]
+        if terms:
+            query.groupby = SQL(", ").join(terms)
+        rows = self.env.execute_query(
+            query.select(*terms, self._read_group_select(MEDIAN, query))
+        )
+        if not rows:
+            return {}
+        keys = [()] * len(rows)
+        if groupby:
+            columns = [
+                list(
+                    self._read_group_postprocess_groupby(spec, [row[i] for row in rows])
+                )
+                for i, spec in enumerate(groupby)
+            ]
+            keys = [tuple(column[i] for column in columns) for i in range(len(rows))]
+        return {
+            self._group_key(key): row[-1] for key, row in zip(keys, rows, strict=True)
+        }
 
     # The query, in parts an extension can change (as sale.report's).
 
@@ -165,12 +235,13 @@ class CrmFunnelStageReport(models.Model):
         )
 
     def _from(self):
-        # The rows kept by triggers (crm_funnel_stage_stay.py); the customer's
-        # joins are left out by PostgreSQL when its company size is not read.
+        # The rows kept by triggers (crm_funnel_stage_stay.py), all of funnel
+        # stages; PostgreSQL leaves the left joins out of a query that reads
+        # none of their columns (the medians: an index-only scan).
         return SQL(
             """
             crm_funnel_stage_stay outcome
-            JOIN crm_stage stage ON stage.id = outcome.stage_id
+            LEFT JOIN crm_stage stage ON stage.id = outcome.stage_id
             LEFT JOIN res_partner partner ON partner.id = outcome.partner_id
             LEFT JOIN res_partner commercial
                    ON commercial.id = partner.commercial_partner_id
