@@ -35,7 +35,7 @@ _STUCK_DATES_SQL = """
 
 
 class CrmLead(models.Model):
-    _inherit = "crm.lead"
+    _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
 
     # Stored so that the Stuck filter is an index range, not a per-stage scan
     # of the open pipeline joined with the activities.
