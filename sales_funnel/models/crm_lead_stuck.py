@@ -19,13 +19,18 @@ _STUCK_DATES_SQL = """
                     THEN l.date_last_stage_update
                          + make_interval(days => stage.max_days_in_stage)
                END AS stuck_since,
-               (SELECT max(activity.date_deadline)
-                  FROM mail_activity activity
-                 WHERE activity.res_model = 'crm.lead'
-                   AND activity.res_id = l.id
-                   AND activity.active) AS planned_until
+               planned.until AS planned_until
           FROM crm_lead l
           LEFT JOIN crm_stage stage ON stage.id = l.stage_id
+          -- One pass over the activities, joined by hash (a subquery per
+          -- opportunity is planned badly on rows inserted in the same
+          -- transaction, before ANALYZE has seen them).
+          LEFT JOIN (
+            SELECT res_id, max(date_deadline) AS until
+              FROM mail_activity
+             WHERE res_model = 'crm.lead' AND active
+             GROUP BY res_id
+          ) planned ON planned.res_id = l.id
          WHERE %(where)s
       ) fresh
      WHERE lead.id = fresh.id
