@@ -87,6 +87,7 @@
         "demo/crm_stage_demo.xml",
         "demo/crm_stage_collaboration_demo.xml",
         "demo/crm_salesperson_handover_demo.xml",
+        "demo/crm_funnel_selfcheck_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -6,6 +6,11 @@ On a PostgreSQL cluster of its own that has never seen the user (see the
 their history and the zh_CN language with plain SQL.
 """
 
+import json
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import psycopg2
@@ -360,3 +365,180 @@ def test_demo_has_a_past_handover(scratch_db):
         "    ON users.id = lead.user_id WHERE users.login = 'ma.jun' AND lead.active"
     )
     assert scratch_db.fetchone()[0] == 0
+
+
+# Funnel Health (as the sales director) and each salesperson's dashboard, read
+# by Odoo itself on the demo database: {login: {weak, need, message}}.
+INSPECTION_AND_NEED = """
+import json
+import sys
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+
+db, addons = sys.argv[1:3]
+odoo.tools.config.parse_config(["-d", db, "--addons-path", addons, "--log-level=warn"])
+with Registry(db).cursor() as cr:
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    admin = env.ref("base.user_admin")
+    wizard = env["crm.funnel.health.wizard"].with_user(admin).create({})
+    people = env["crm.funnel.selfcheck"].search([]).user_id
+    result = {}
+    for row in wizard._health_data():
+        user = env["res.users"].browse(row["user_id"])
+        if user in people:
+            result.setdefault(user.login, {})["weak"] = row["weak_inspection"]
+    for user in people:
+        data = env["crm.funnel.dashboard"].with_user(user).get_data(user_id=user.id)
+        result.setdefault(user.login, {}).update(
+            need=data["need"]["state"],
+            message=data["need"]["message"],
+            needed=sum(stage["needed"] for stage in data["need"]["stages"]),
+        )
+    print(json.dumps(result))
+"""
+
+
+def _odoo_script(demo_db, commands, script):
+    """Run ``script`` with Odoo on the demo database; its last output line, JSON."""
+    name, env, _results = demo_db
+    result = subprocess.run(
+        [sys.executable, "-c", script, name, commands.addons_path()],
+        cwd=tempfile.gettempdir(),
+        env=dict(os.environ, **env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_demo_inspection_rhythm(scratch_db):
+    """Done when (issue 11): every salesperson has a weekly self-check each of
+    the last four weeks, with its plan and their notes on the flagged deals;
+    most are signed off by their manager (guidance, comments on deals, an
+    agreed action that became the salesperson's activity); this week's are
+    drafts, one submitted awaiting review, one of last week late and reminded."""
+    scratch_db.execute(
+        """
+        SELECT users.login,
+               count(*) FILTER (WHERE s.week_start < date_trunc('week', now())),
+               count(DISTINCT s.week_start)
+                   FILTER (WHERE s.week_start < date_trunc('week', now())
+                             AND s.week_start >= date_trunc('week', now())
+                                                 - interval '28 days'
+                             AND regexp_replace(coalesce(s.plan, ''), '<[^>]*>', '',
+                                                'g') ~ '\\S'),
+               count(*) FILTER (WHERE s.week_start = date_trunc('week', now())),
+               count(*) FILTER (WHERE s.state = 'reviewed'
+                                  AND s.reviewer_id != s.user_id
+                                  AND s.review_date > s.submit_date
+                                  AND s.guidance IS NOT NULL),
+               bool_and(NOT EXISTS (
+                   SELECT 1 FROM crm_funnel_selfcheck_deal line
+                    WHERE line.selfcheck_id = s.id AND line.note IS NULL))
+                   FILTER (WHERE s.state != 'draft')
+          FROM crm_funnel_selfcheck s
+          JOIN res_users users ON users.id = s.user_id
+         GROUP BY users.login
+        """
+    )
+    rows = {login: rest for login, *rest in scratch_db.fetchall()}
+    assert {"wang.lei", "li.na", "liu.yang", "zhao.min", "sun.hao"} <= set(rows), rows
+    for login, (past, planned, current, _signed, noted) in rows.items():
+        assert past == 4 and planned == 4, (login, past, planned)
+        assert current == 1, (login, current)
+        assert noted, f"{login} submitted without a note on every flagged deal"
+    past = sum(row[0] for row in rows.values())
+    signed = sum(row[3] for row in rows.values())
+    assert signed >= past * 0.7, (signed, past)
+    scratch_db.execute(
+        "SELECT count(*) FROM crm_funnel_selfcheck_deal"
+        " WHERE manager_comment IS NOT NULL"
+    )
+    assert scratch_db.fetchone()[0] >= 10
+    # This week: drafts and one submitted, awaiting its review; last week,
+    # Liu Yang's is late and was reminded.
+    scratch_db.execute(
+        """
+        SELECT s.state, users.login, s.reminder_date IS NOT NULL,
+               s.week_start = date_trunc('week', now())
+          FROM crm_funnel_selfcheck s
+          JOIN res_users users ON users.id = s.user_id
+         WHERE s.state != 'reviewed'
+        """
+    )
+    open_ones = scratch_db.fetchall()
+    this_week = [(state, login) for state, login, _r, current in open_ones if current]
+    assert [login for state, login in this_week if state == "submitted"] == ["li.na"]
+    assert len(this_week) == len(rows)
+    assert [login for state, login, reminded, current in open_ones if reminded] == [
+        "liu.yang"
+    ]
+    # An agreed action became an activity of the salesperson on their deal.
+    scratch_db.execute(
+        """
+        SELECT count(*) FROM crm_funnel_selfcheck_action action
+          JOIN crm_funnel_selfcheck s ON s.id = action.selfcheck_id
+          JOIN mail_activity activity ON activity.id = action.activity_id
+         WHERE activity.user_id = s.user_id AND activity.res_model = 'crm.lead'
+           AND activity.res_id = action.lead_id AND s.state = 'reviewed'
+        """
+    )
+    assert scratch_db.fetchone()[0] >= 1
+
+
+def test_demo_inspection_flag_and_need(scratch_db, demo_db, commands):
+    """Done when (issue 11): Funnel Health's weak inspection follows the signed
+    reviews (Sun Hao's last one is older than the company's interval, the
+    others' are recent), and the dashboard tells each salesperson how many new
+    opportunities they need."""
+    scratch_db.execute(
+        """
+        SELECT users.login FROM crm_funnel_selfcheck s
+          JOIN res_users users ON users.id = s.user_id
+          JOIN res_company company ON company.id = s.company_id
+         GROUP BY users.login, company.sales_funnel_inspection_days
+        HAVING coalesce(max(s.review_date) FILTER (WHERE s.state = 'reviewed'),
+                        '1970-01-01')
+               < now() AT TIME ZONE 'UTC'
+                 - make_interval(days => company.sales_funnel_inspection_days)
+        """
+    )
+    assert [row[0] for row in scratch_db.fetchall()] == ["sun.hao"]
+    people = _odoo_script(demo_db, commands, INSPECTION_AND_NEED)
+    weak = sorted(login for login, row in people.items() if row.get("weak"))
+    assert weak == ["sun.hao"], people
+    salespeople = {"wang.lei", "li.na", "liu.yang", "zhao.min", "sun.hao"}
+    for login in salespeople:
+        row = people[login]
+        assert row["need"] in ("needed", "reached"), (login, row)
+        assert row["message"], (login, row)
+    assert any(
+        people[login]["need"] == "needed" and people[login]["needed"] > 0
+        for login in salespeople
+    ), people
+
+
+def test_demo_departed_deals_have_an_owner(scratch_db):
+    """Done when (issue 11): every deal Ma Jun handed over has an active owner,
+    the colleague the hand-over names."""
+    scratch_db.execute(
+        """
+        SELECT lead.name, owner.login, owner.active, colleague.login
+          FROM crm_salesperson_handover_line line
+          JOIN crm_salesperson_handover handover ON handover.id = line.handover_id
+          JOIN res_users users ON users.id = handover.user_id
+          JOIN crm_lead lead
+            ON lead.id = line.res_id AND line.res_model = 'crm.lead'
+          LEFT JOIN res_users owner ON owner.id = lead.user_id
+          JOIN res_users colleague ON colleague.id = line.to_user_id
+         WHERE users.login = 'ma.jun' AND line.kind = 'opportunity'
+        """
+    )
+    rows = scratch_db.fetchall()
+    assert len(rows) == 3, rows
+    assert all(owner == colleague and active for _n, owner, active, colleague in rows)

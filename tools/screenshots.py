@@ -57,6 +57,11 @@ def main():
     parser.add_argument("--password", default="admin")
     parser.add_argument("--lang", default="en_US")
     parser.add_argument("--out", default="docs/screenshots")
+    parser.add_argument(
+        "--only-inspection",
+        action="store_true",
+        help="take only the shots of the inspection rhythm (issue 11)",
+    )
     options = parser.parse_args()
     out = pathlib.Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -97,6 +102,10 @@ def main():
             locale=options.lang.replace("_", "-"),
         )
         session = login()
+        if options.only_inspection:
+            inspection_shots(page, options, session, out, suffix)
+            browser.close()
+            return
 
         # 1. The pipeline of the whole company.
         page.goto(f"{options.url}/odoo/crm")
@@ -349,7 +358,85 @@ def main():
             page.wait_for_selector(selector)
             page.wait_for_timeout(1500)
             page.screenshot(path=out / f"{name}{suffix}.png")
+
+        # 12. The inspection rhythm (issue 11).
+        inspection_shots(page, options, session, out, suffix)
         browser.close()
+
+
+def inspection_shots(page, options, session, out, suffix):
+    """The weekly self-check, its signed one-to-one review, the hand-over of a
+    departed salesperson and the dashboard's need worked back from the target."""
+    url = options.url
+
+    def login_id(login):
+        return rpc(
+            url,
+            session,
+            "res.users",
+            "search",
+            [[("login", "=", login), ("active", "in", [True, False])]],
+        )[0]
+
+    def selfcheck(login, state, order):
+        return rpc(
+            url,
+            session,
+            "crm.funnel.selfcheck",
+            "search",
+            [[("user_id", "=", login_id(login)), ("state", "=", state)]],
+            {"order": order, "limit": 1},
+        )[0]
+
+    # 12a. Li Na's self-check of this week, submitted: the deals she checked.
+    mine = selfcheck("li.na", "submitted", "week_start desc")
+    page.set_viewport_size({"width": 1440, "height": 1100})
+    page.goto(f"{url}/odoo/action-sales_funnel.crm_funnel_selfcheck_action/{mine}")
+    page.wait_for_selector(".o_form_view .o_notebook")
+    page.click(".o_notebook a[name=deals]")
+    page.wait_for_selector("div[name=deal_line_ids] .o_data_row")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=out / f"selfcheck{suffix}.png")
+
+    # 12b. Wang Lei's last signed review: guidance and the agreed action.
+    signed = selfcheck("wang.lei", "reviewed", "week_start desc")
+    page.goto(
+        f"{url}/odoo/action-sales_funnel.crm_funnel_selfcheck_action_reviews/{signed}"
+    )
+    page.wait_for_selector(".o_form_view .o_notebook")
+    page.click(".o_notebook a[name=review]")
+    page.wait_for_selector("div[name=action_ids] .o_data_row")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=out / f"review{suffix}.png")
+
+    # 12c. Ma Jun's hand-over: what went to whom.
+    handover = rpc(
+        url,
+        session,
+        "crm.salesperson.handover",
+        "search",
+        [[("user_id", "=", login_id("ma.jun"))]],
+        {"limit": 1},
+    )[0]
+    page.goto(
+        f"{url}/odoo/action-sales_funnel.crm_salesperson_handover_action/{handover}"
+    )
+    page.wait_for_selector(".o_form_view .o_data_row")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=out / f"handover{suffix}.png")
+
+    # 12d. The dashboard card of a salesperson: the new opportunities needed,
+    # worked back from the target.
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{url}/odoo/action-sales_funnel.crm_funnel_dashboard_action")
+    page.wait_for_selector(".o_sf_dashboard .o_sf_funnel_row")
+    page.select_option(".o_sf_period", "this_quarter")
+    page.wait_for_timeout(1000)
+    page.select_option(".o_sf_user", str(login_id("li.na")))
+    page.wait_for_timeout(1000)
+    page.wait_for_selector(".o_sf_need .o_sf_need_message")
+    page.wait_for_timeout(1500)
+    page.locator(".o_sf_need").screenshot(path=out / f"need{suffix}.png")
 
 
 if __name__ == "__main__":

@@ -161,9 +161,9 @@ class CrmFunnelSelfcheck(models.Model):
         help="Target − forecast (won + weighted when no forecast was submitted).",
     )
     # The manager's one-to-one review.
+    # Not tracked: Odoo 18 cannot track an Html field (saving it would fail).
     guidance = fields.Html(
         sanitize_style=True,
-        tracking=True,
         help="The manager's guidance and advice (指导与建议) at the one-to-one review.",
     )
     reviewer_id = fields.Many2one(

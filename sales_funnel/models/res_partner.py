@@ -19,7 +19,6 @@ class ResPartner(models.Model):
             ("medium", "Medium (100-999 staff)"),
             ("large", "Large (1,000 staff or more)"),
         ],
-        string="Company Size",
         tracking=True,
         help="The customer's size, a slice of the funnel and forecast reports.",
     )

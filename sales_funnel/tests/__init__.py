@@ -43,3 +43,4 @@ from . import test_salesperson_handover_pdf
 from . import test_selfcheck
 from . import test_selfcheck_review
 from . import test_ui_evidence
+from . import test_ui_selfcheck

@@ -13,11 +13,13 @@ import base64
 import re
 import shutil
 import subprocess
+import tempfile
 import unicodedata
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from unittest.mock import patch
 
+import polib
 from freezegun import freeze_time
 
 from odoo import Command, fields
@@ -515,8 +517,31 @@ class PdfReportCase(HttpCase):
         if files:
             importer = TranslationImporter(cls.env.cr, verbose=False)
             for path in files:
-                importer.load_file(str(path), "zh_CN")
+                importer.load(cls._pending_po(path), "po", "zh_CN")
             importer.save(overwrite=True)
+
+    @staticmethod
+    def _pending_po(path):
+        """A pending file as Odoo's importer reads it: its translations on the
+        entries of the addon's .pot (module and occurrences), since a pending
+        file is plain msgid/msgstr pairs. Entries the .pot does not list yet
+        are left out."""
+        pot = polib.pofile(str(path.parent.parent / "sales_funnel.pot"))
+        translated = {
+            entry.msgid: entry.msgstr
+            for entry in polib.pofile(str(path))
+            if entry.msgstr and not entry.obsolete
+        }
+        merged = polib.POFile()
+        merged.metadata = pot.metadata
+        for entry in pot:
+            if entry.msgid in translated:
+                entry.msgstr = translated[entry.msgid]
+                merged.append(entry)
+        fileobj = tempfile.NamedTemporaryFile(suffix=".pot")  # noqa: SIM115
+        fileobj.write(str(merged).encode())
+        fileobj.seek(0)
+        return fileobj
 
     def _require_pdf_tools(self):
         # A missing tool fails the test (never skips it), saying what to install.
