@@ -82,12 +82,14 @@
         "demo/sales_funnel_demo.xml",
         "demo/res_partner_demo.xml",
         "demo/crm_lead_demo.xml",
+        "demo/crm_lead_stuck_demo.xml",
         "demo/crm_lead_handoff_demo.xml",
         "demo/crm_forecast_demo.xml",
         "demo/crm_stage_demo.xml",
         "demo/crm_stage_collaboration_demo.xml",
         "demo/crm_salesperson_handover_demo.xml",
         "demo/crm_funnel_selfcheck_demo.xml",
+        "demo/crm_lead_stuck_selfcheck_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
