@@ -753,6 +753,10 @@ def generate(env, n_leads, checklist=True, seed=0.42, commit=True):
     if checklist:
         log("crm_lead_criterion: %d rows", insert_checklists(env, ctx))
     log("mail_activity: %d rows", insert_activities(env, ctx))
+    # Stored dates of the Stuck filter, from the rows above (one UPDATE, planned
+    # on statistics that count them).
+    cr.execute("ANALYZE crm_lead, mail_activity")
+    log("stuck dates: %d opportunities", env["crm.lead"]._update_stuck_dates())
     log("targets: %d", generate_targets(env, ctx))
     log("snapshots: %d", generate_snapshots(env, ctx))
     cr.execute("DROP TABLE bn_plan")

@@ -104,6 +104,7 @@
         "demo/sales_funnel_demo.xml",
         "demo/res_partner_demo.xml",
         "demo/crm_lead_demo.xml",
+        "demo/crm_lead_stuck_demo.xml",
         "demo/crm_lead_handoff_demo.xml",
         "demo/crm_forecast_demo.xml",
         "demo/crm_stage_demo.xml",
@@ -113,6 +114,7 @@
         "demo/crm_lead_entry_demo.xml",
         "demo/crm_lead_pool_demo.xml",
         "demo/crm_grade_demo.xml",
+        "demo/crm_lead_stuck_selfcheck_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -1,4 +1,5 @@
 from .pipeline_adoption import adopt_default_pipeline
+from .report.crm_funnel_stage_stay import drop_stage_stays
 from .report.crm_funnel_summary import drop_funnel_summary
 from .report.crm_stage_flow import drop_stage_flow
 
@@ -27,3 +28,4 @@ def uninstall_hook(env):
     delta tables."""
     drop_funnel_summary(env)
     drop_stage_flow(env)
+    drop_stage_stays(env)

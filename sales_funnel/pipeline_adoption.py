@@ -1,5 +1,7 @@
 import logging
 
+from odoo.tools import SQL
+
 _logger = logging.getLogger(__name__)
 
 # Odoo's default pipeline stages and the funnel stage that replaces each one.
@@ -32,6 +34,7 @@ def adopt_default_pipeline(env):
             "UPDATE crm_lead SET stage_id = %s WHERE stage_id = %s", (new.id, old.id)
         )
         env["crm.lead"].invalidate_model(["stage_id"])
+        env["crm.lead"]._update_stuck_dates(SQL("l.stage_id = %s", new.id))
         # The stage a lost deal's report says it was lost at follows the deal.
         cr.execute(
             "UPDATE crm_lead_loss_report SET stage_id = %s WHERE stage_id = %s",

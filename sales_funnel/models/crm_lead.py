@@ -172,29 +172,24 @@ class CrmLead(models.Model):
             SQL("stage.id = %s", SQL.identifier(lead, "stage_id")),
         )
         self.env["crm.lead"].flush_model(
-            ["active", "type", "probability", "stage_id", "date_last_stage_update"]
+            ["active", "type", "probability", "stage_id"]
+            + ["stuck_since", "planned_until"]
         )
-        self.env["crm.stage"].flush_model(["is_won", "max_days_in_stage"])
-        self.env["mail.activity"].flush_model(["res_model", "res_id", "date_deadline"])
-        # Won opportunities are at a probability of 100: the condition on it lets
-        # the partial index of init() skip them and the lost ones.
+        self.env["crm.stage"].flush_model(["is_won"])
+        # stuck_since and planned_until are stored (crm_lead_stuck.py): the
+        # condition is a range of the partial index on stuck_since.
         query.add_where(
             SQL(
                 """
                 %(open)s
-                AND %(probability)s < 100
-                AND stage.max_days_in_stage > 0
-                AND %(since)s < %(now)s - make_interval(days => stage.max_days_in_stage)
-                AND NOT EXISTS (
-                    SELECT 1 FROM mail_activity activity
-                     WHERE activity.res_model = 'crm.lead'
-                       AND activity.res_id = %(id)s
-                       AND activity.date_deadline >= %(today)s)
+                AND COALESCE(%(probability)s, 0) < 100
+                AND %(since)s < %(now)s
+                AND (%(planned)s IS NULL OR %(planned)s < %(today)s)
                 """,
                 open=terms.open_opportunity(lead, "stage"),
                 probability=SQL.identifier(lead, "probability"),
-                since=SQL.identifier(lead, "date_last_stage_update"),
-                id=SQL.identifier(lead, "id"),
+                since=SQL.identifier(lead, "stuck_since"),
+                planned=SQL.identifier(lead, "planned_until"),
                 now=fields.Datetime.now(),
                 today=fields.Date.context_today(self),
             )
@@ -207,7 +202,7 @@ class CrmLead(models.Model):
         query = self.sudo()._stuck_query(domain)
         return {row[0] for row in self.env.execute_query(query.select())}
 
-    @api.depends("stage_id", "date_last_stage_update", "activity_ids.date_deadline")
+    @api.depends("stuck_since", "planned_until", "probability", "stage_id")
     def _compute_is_stuck(self):
         stuck = self._stuck_lead_ids(self.ids)
         for lead in self:
@@ -217,9 +212,29 @@ class CrmLead(models.Model):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(self.env._("Unsupported search on “Stuck”."))
         positive = (operator == "=") == value
-        # An id list: PostgreSQL plans the IN (subquery) form worse (1.2 s against
-        # 2.2 s for 370,000 stuck out of 1,000,000 opportunities).
-        return [("id", "in" if positive else "not in", list(self._stuck_lead_ids()))]
+        # The stored dates of crm_lead_stuck.py, so that the search is a range
+        # of one partial index (no per-stage scan, no join with the activities).
+        self.env["mail.activity"].flush_model(["res_model", "res_id", "date_deadline"])
+        now = fields.Datetime.now()
+        today = fields.Date.context_today(self)
+        if positive:
+            return [
+                ("stuck_since", "<", now),
+                ("probability", "<", 100),
+                ("stage_id.is_won", "=", False),
+                "|",
+                ("planned_until", "=", False),
+                ("planned_until", "<", today),
+            ]
+        return expression.OR(
+            [
+                [("stuck_since", "=", False)],
+                [("stuck_since", ">=", now)],
+                [("probability", ">=", 100)],
+                [("stage_id.is_won", "=", True)],
+                [("planned_until", ">=", today)],
+            ]
+        )
 
     # The probability is the stage's win rate: whatever the path that changes
     # the stage, the active flag (lost/restore) or the tags (PLS fields).

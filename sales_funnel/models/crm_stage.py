@@ -127,15 +127,29 @@ class CrmStage(models.Model):
         return stages
 
     def write(self, vals):
+        reorders = {"sequence", "is_won"} & vals.keys()
+        if reorders:
+            before = self._funnel_order_and_won()
         res = super().write(vals)
+        if reorders and self._funnel_order_and_won() != before:
+            # Stage Analysis' kept rows compare stages in the funnel order.
+            self.env["crm.funnel.stage.report"]._rebuild_stays()
         if {"sequence", "team_id"} & vals.keys():
             self.env.registry.clear_cache()  # _funnel_order
+        if {"max_days_in_stage", "is_won"} & vals.keys():
+            self.env["crm.lead"]._update_stuck_dates(
+                SQL("l.stage_id IN %s", tuple(self.ids))
+            )
         return res
 
     def unlink(self):
         res = super().unlink()
         self.env.registry.clear_cache()  # _funnel_order
         return res
+
+    def _funnel_order_and_won(self):
+        stages = self.sudo().search_fetch([], ["is_won"], order="sequence, id")
+        return [(stage.id, stage.is_won) for stage in stages]
 
     def _funnel_rank(self):
         """Order key of a stage in the funnel (the kanban order)."""

@@ -50,7 +50,7 @@ class CrmFunnelForecastReport(models.Model):
             "date_last_stage_update",
         ],
         "crm.stage": ["sequence", "is_won", "win_rate", "team_id"],
-        "res.partner": ["industry_id"],
+        "res.partner": ["industry_id", "commercial_partner_id", "company_size"],
     }
 
     lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True)
@@ -69,6 +69,11 @@ class CrmFunnelForecastReport(models.Model):
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     source_id = fields.Many2one("utm.source", readonly=True)
     industry_id = fields.Many2one("res.partner.industry", readonly=True)
+    company_size = fields.Selection(
+        lambda self: self.env["res.partner"]._fields["company_size"].selection,
+        readonly=True,
+        help="Size of the customer's company.",
+    )
     country_id = fields.Many2one("res.country", readonly=True)
     state_id = fields.Many2one("res.country.state", string="Region", readonly=True)
     grade = fields.Selection(GRADES, string="Opportunity Grade", readonly=True)
@@ -154,6 +159,7 @@ class CrmFunnelForecastReport(models.Model):
             lead.partner_id,
             lead.source_id,
             partner.industry_id,
+            commercial.company_size,
             lead.country_id,
             lead.state_id,
             lead.grade,
@@ -189,6 +195,8 @@ class CrmFunnelForecastReport(models.Model):
             crm_lead lead
             JOIN crm_stage stage ON stage.id = lead.stage_id
             LEFT JOIN res_partner partner ON partner.id = lead.partner_id
+            LEFT JOIN res_partner commercial
+                   ON commercial.id = partner.commercial_partner_id
             LEFT JOIN %(currency_table)s
                    ON account_currency_table.company_id = lead.company_id
             """,

@@ -45,6 +45,7 @@ class CrmFunnelPipelineReport(models.Model):
             "expected_revenue",
             "date_deadline",
         ],
+        "res.partner": ["commercial_partner_id", "company_size"],
         "crm.stage": ["sequence", "is_won"],
         "mail.message": ["model", "res_id", "date"],
         "mail.tracking.value": [
@@ -74,6 +75,11 @@ class CrmFunnelPipelineReport(models.Model):
     )
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
+    company_size = fields.Selection(
+        lambda self: self.env["res.partner"]._fields["company_size"].selection,
+        readonly=True,
+        help="Size of the customer's company.",
+    )
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     date_deadline = fields.Date(string="Expected Closing", readonly=True)
     company_currency = fields.Many2one("res.currency", readonly=True)
@@ -180,6 +186,7 @@ class CrmFunnelPipelineReport(models.Model):
             lead.team_id,
             lead.company_id,
             lead.partner_id,
+            commercial.company_size,
             lead.date_deadline,
             company.currency_id AS company_currency,
             %(amount)s AS amount,
@@ -203,6 +210,9 @@ class CrmFunnelPipelineReport(models.Model):
             JOIN crm_lead lead ON lead.id = last.lead_id
             JOIN crm_stage stage ON stage.id = last.to_stage_id
             LEFT JOIN res_company company ON company.id = lead.company_id
+            LEFT JOIN res_partner partner ON partner.id = lead.partner_id
+            LEFT JOIN res_partner commercial
+                   ON commercial.id = partner.commercial_partner_id
             LEFT JOIN changes owner
               ON owner.lead_id = last.lead_id AND owner.field_id = %(user_field)s
             LEFT JOIN changes revenue

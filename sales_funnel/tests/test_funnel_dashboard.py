@@ -104,7 +104,8 @@ class TestFunnelDashboard(FunnelCase):
             " WHERE id = %s",
             [self.b.id],
         )
-        self.env["crm.lead"].invalidate_model()
+        # Written in SQL: the stored "stuck since" follows (crm_lead_stuck.py).
+        self.env["crm.lead"]._update_stuck_dates()
         stuck = self._data(self.manager)["stuck"]
         self.assertEqual(stuck["count"], 1)
         self.assertEqual([lead["name"] for lead in stuck["leads"]], ["B"])
@@ -136,7 +137,7 @@ class TestFunnelDashboard(FunnelCase):
                 " '1 day' WHERE id = %s",
                 [days, lead.id],
             )
-        self.env["crm.lead"].invalidate_model()
+        self.env["crm.lead"]._update_stuck_dates()
         self.assertEqual(
             [lead["name"] for lead in self._data(self.salesman)["stuck"]["leads"]],
             ["B", "Export deal"],

@@ -1,0 +1,203 @@
+"""Stage Analysis' rows, kept exact by PostgreSQL in the writing transaction.
+
+One row per opportunity and funnel stage it reached (its stays there added
+up), as ``crm.funnel.stage.report`` shows them. Rebuilding them from the whole
+stage history on every read took 10 s at 1,000,000 opportunities; statement
+triggers recompute instead the rows of the opportunities whose history a
+statement changed (a stage change: one opportunity, a few rows), and copy the
+opportunity's salesperson, team, company, customer and type when they change.
+Only a change of the funnel order of the stages (or of the won stage)
+rebuilds every row (``rebuild_stage_stays``).
+"""
+
+from .. import funnel_terms as terms
+from .delta_sums import drop_trigger, statement_trigger, trigger_function
+
+TABLE = "crm_funnel_stage_stay"
+_HISTORY = "crm_lead_stage_history"
+
+_COLUMNS = """
+    id integer PRIMARY KEY,
+    lead_id integer NOT NULL,
+    stage_id integer NOT NULL,
+    date timestamp,
+    user_id integer,
+    team_id integer,
+    company_id integer,
+    partner_id integer,
+    is_opportunity boolean NOT NULL,
+    is_funnel_entry boolean NOT NULL,
+    still_in_stage boolean NOT NULL,
+    passed boolean NOT NULL,
+    won boolean NOT NULL,
+    days numeric,
+    date_won timestamp,
+    date_funnel_entry timestamp
+"""
+
+# Events that put an opportunity into a stage (a restore resumes a stay).
+ENTRY_EVENTS = "('create', 'forward', 'backward')"
+STAY_EVENTS = "('create', 'forward', 'backward', 'restore')"
+
+
+def _stays(leads):
+    """SELECT the rows of the opportunities ``leads`` (an SQL set of ids) from
+    the stage history: the query Stage Analysis used to run on every read."""
+    won = terms.won_stage("stage").code
+    return f"""
+        WITH ranks AS (
+            -- Funnel order of the stages (few): a rank without a join.
+            SELECT array_agg(id ORDER BY sequence, id) AS ranked FROM crm_stage
+        ), step AS (
+            SELECT history.id,
+                   history.lead_id,
+                   history.event,
+                   history.to_stage_id,
+                   history.date,
+                   LEAD(history.date) OVER lead_time AS next_date,
+                   -- The furthest stage reached after this event (Won: beyond all).
+                   MAX(CASE WHEN history.event = 'won' THEN 2147483647
+                            WHEN history.event = 'forward' THEN
+                                array_position(ranks.ranked, history.to_stage_id)
+                       END)
+                       OVER (lead_time ROWS BETWEEN 1 FOLLOWING
+                             AND UNBOUNDED FOLLOWING) AS reached_after,
+                   MIN(history.date) FILTER (WHERE history.event = 'won')
+                       OVER lead_all AS date_won,
+                   MIN(history.date) OVER lead_all AS date_funnel_entry,
+                   ROW_NUMBER() OVER lead_time = 1 AS is_funnel_entry
+              FROM {_HISTORY} history, ranks
+             WHERE history.lead_id IN ({leads})
+            WINDOW lead_all AS (PARTITION BY history.lead_id),
+                   lead_time AS (PARTITION BY history.lead_id
+                                 ORDER BY history.date, history.id)
+        ), stay AS (
+            SELECT step.lead_id,
+                   step.to_stage_id AS stage_id,
+                   MIN(step.id) FILTER (WHERE step.event IN {ENTRY_EVENTS})
+                       AS entry_id,
+                   MIN(step.date) FILTER (WHERE step.event IN {ENTRY_EVENTS})
+                       AS date,
+                   -- Non-increasing in time: its maximum is the first entry's.
+                   MAX(step.reached_after) FILTER (
+                       WHERE step.event IN {ENTRY_EVENTS}) AS reached_after,
+                   BOOL_OR(step.is_funnel_entry) AS is_funnel_entry,
+                   BOOL_OR(step.next_date IS NULL) AS still_in_stage,
+                   SUM(EXTRACT(EPOCH FROM step.next_date - step.date))
+                       / 86400.0 AS days,
+                   MIN(step.date_won) AS date_won,
+                   MIN(step.date_funnel_entry) AS date_funnel_entry
+              FROM step
+             WHERE step.event IN {STAY_EVENTS}
+             GROUP BY step.lead_id, step.to_stage_id
+        )
+        SELECT stay.entry_id, stay.lead_id, stay.stage_id, stay.date,
+               lead.user_id, lead.team_id, lead.company_id, lead.partner_id,
+               lead.type = 'opportunity',
+               stay.is_funnel_entry, stay.still_in_stage,
+               COALESCE(
+                   stay.reached_after > array_position(ranks.ranked, stage.id),
+                   FALSE
+               ),
+               COALESCE(stay.date_won >= stay.date, FALSE),
+               stay.days, stay.date_won, stay.date_funnel_entry
+          FROM stay
+          JOIN crm_stage stage ON stage.id = stay.stage_id AND NOT {won}
+          JOIN crm_lead lead ON lead.id = stay.lead_id
+          CROSS JOIN ranks
+         WHERE stay.entry_id IS NOT NULL
+    """
+
+
+def _refresh(leads):
+    """Replace the rows of the opportunities ``leads``."""
+    return f"""
+        DELETE FROM {TABLE} WHERE lead_id IN ({leads});
+        INSERT INTO {TABLE} {_stays(leads)}
+    """
+
+
+# name: (event, referencing, body)
+_TRIGGERS = {
+    "sales_funnel_stay_insert": (
+        "INSERT",
+        "NEW TABLE AS new_rows",
+        _refresh("SELECT lead_id FROM new_rows"),
+    ),
+    "sales_funnel_stay_delete": (
+        "DELETE",
+        "OLD TABLE AS old_rows",
+        _refresh("SELECT lead_id FROM old_rows"),
+    ),
+    "sales_funnel_stay_update": (
+        "UPDATE",
+        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        _refresh("SELECT lead_id FROM old_rows UNION SELECT lead_id FROM new_rows"),
+    ),
+}
+# The opportunity's columns the rows carry (a salesperson or team changed,
+# a lead converted): only the rows of the opportunities whose columns changed.
+_LEAD_TRIGGER = "sales_funnel_stay_lead_update"
+_LEAD_BODY = f"""
+    UPDATE {TABLE} stay
+       SET user_id = n.user_id, team_id = n.team_id, company_id = n.company_id,
+           partner_id = n.partner_id, is_opportunity = n.type = 'opportunity'
+      FROM new_rows n JOIN old_rows o ON o.id = n.id
+     WHERE stay.lead_id = n.id
+       AND (o.user_id, o.team_id, o.company_id, o.partner_id, o.type)
+           IS DISTINCT FROM
+           (n.user_id, n.team_id, n.company_id, n.partner_id, n.type)
+"""
+
+_SETUP = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} ({_COLUMNS});"
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_lead_id_idx ON {TABLE} (lead_id);"
+    # Stage Analysis' medians by stage: the rows come sorted from the index.
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_median_idx ON {TABLE}"
+    " (stage_id, (CASE WHEN NOT still_in_stage THEN days END))"
+    " INCLUDE (still_in_stage, days, partner_id) WHERE is_opportunity;"
+    + "".join(
+        trigger_function(name, body) + statement_trigger(name, _HISTORY, event, ref)
+        for name, (event, ref, body) in _TRIGGERS.items()
+    )
+    + trigger_function(_LEAD_TRIGGER, _LEAD_BODY)
+    + statement_trigger(
+        _LEAD_TRIGGER,
+        "crm_lead",
+        "UPDATE",
+        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+    )
+)
+_REBUILD = f"""
+    TRUNCATE {TABLE};
+    INSERT INTO {TABLE} {_stays("SELECT id FROM crm_lead")};
+    ANALYZE {TABLE};
+"""
+_DROP = (
+    "".join(drop_trigger(name, _HISTORY) for name in _TRIGGERS)
+    + drop_trigger(_LEAD_TRIGGER, "crm_lead")
+    + f"DROP TABLE IF EXISTS {TABLE};"
+)
+
+
+def setup_stage_stays(env):
+    """Create the table and its triggers; fill it when new."""
+    cr = env.cr
+    cr.execute("SELECT to_regclass(%s)", [TABLE])
+    new = cr.fetchone()[0] is None
+    cr.execute(_SETUP)
+    if new:
+        rebuild_stage_stays(env)
+
+
+def rebuild_stage_stays(env):
+    """Every row again: the funnel order of the stages or the won stage changed."""
+    env["crm.lead.stage.history"].flush_model()
+    env["crm.lead"].flush_model()
+    env["crm.stage"].flush_model()
+    env.cr.execute(_REBUILD)
+    env["crm.funnel.stage.report"].invalidate_model()
+
+
+def drop_stage_stays(env):
+    env.cr.execute(_DROP)
