@@ -97,7 +97,11 @@ class TestStageStays(AnalyticsCase):
         self.assertExact()
         raw = self._create("Raw", "2026-09-02 08:00:00", type="lead")
         self.assertFalse(self._rows(raw))
-        self._write(raw, {"type": "opportunity"}, "2026-09-03 08:00:00")
+        self._write(
+            raw,
+            {"type": "opportunity", "funnel_source": "prospecting"},
+            "2026-09-03 08:00:00",
+        )
         self.assertEqual(list(self._rows(raw)), [self.verification])
         self.assertExact()
 

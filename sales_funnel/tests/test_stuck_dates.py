@@ -99,7 +99,11 @@ class TestStuckDates(AnalyticsCase):
     def test_lead_converted_and_imported(self):
         lead = self._create("Raw", "2026-10-01 08:00:00", type="lead")
         self.assertFalse(lead.stuck_since)
-        self._write(lead, {"type": "opportunity"}, "2026-10-02 08:00:00")
+        self._write(
+            lead,
+            {"type": "opportunity", "funnel_source": "prospecting"},
+            "2026-10-02 08:00:00",
+        )
         self.assertTrue(lead.stuck_since)
         self.assertExact()
         with self._at("2026-10-03 08:00:00"):
