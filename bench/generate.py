@@ -241,20 +241,30 @@ def ensure_sales_force(env):
 
 def create_partners(env, count, uid):
     cr = env.cr
+    industry_ids = env["res.partner.industry"].search([]).ids
     insert_select(
         env,
         """
         INSERT INTO res_partner (name, complete_name, active, is_company, type,
                                  lang, autopost_bills, customer_rank, email,
+                                 industry_id, company_size,
                                  create_uid, write_uid, create_date, write_date)
         SELECT 'Bench Customer ' || g, 'Bench Customer ' || g, TRUE, TRUE,
                'contact', 'en_US', 'ask', 1,
                'buyer' || g || '@customer.example.com',
+               (%(industry_ids)s::integer[])[1 + g %% %(n_industries)s],
+               (ARRAY['micro', 'small', 'medium', 'large'])[1 + g %% 4],
                %(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC'
           FROM generate_series(1, %(count)s) g
         RETURNING id
         """,
-        {"count": count, "uid": uid},
+        {
+            "count": count,
+            "uid": uid,
+            # The facts Verification asks for (entry rules): industry, size.
+            "industry_ids": industry_ids,
+            "n_industries": len(industry_ids),
+        },
     )
     ids = sorted(row[0] for row in cr.fetchall())
     first, last = ids[0], ids[-1]
@@ -375,7 +385,7 @@ def insert_leads(env, ctx):
             automated_probability, prorated_revenue, date_deadline, date_open,
             date_closed, date_last_stage_update, create_date, write_date,
             create_uid, write_uid, email_from, partner_name,
-            funnel_source, campaign_id, date_conversion)
+            funnel_source, campaign_id, date_conversion, contact_name, state_id)
         SELECT p.id, 'Bench opportunity ' || p.seq, 'opportunity',
                p.outcome <> 'lost', %(company_id)s, p.user_id, p.team_id,
                p.partner_id, p.stage_id,
@@ -404,7 +414,8 @@ def insert_leads(env, ctx):
                         1 + floor(p.u_campaign * %(n_campaigns)s)::integer]
                END,
                CASE WHEN p.funnel_source IN ('campaign', 'referral')
-                    THEN p.created END
+                    THEN p.created END,
+               'Bench Contact ' || p.seq, %(state_id)s
           FROM bn_plan p
          ORDER BY p.id
         """,
@@ -742,6 +753,8 @@ def generate(env, n_leads, checklist=True, seed=0.42, commit=True):
         "share": SHARE_ACTIVITY,
         "campaign_ids": campaign_ids,
         "n_campaigns": len(campaign_ids),
+        # The region Verification asks for (entry rules).
+        "state_id": env.ref("base.state_cn_SH").id,
         **{f"cut_{source}": cut for source, cut in SOURCE_CUTS},
     }
     cr.execute("SELECT setseed(%s)", [seed])

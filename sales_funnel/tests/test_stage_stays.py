@@ -25,6 +25,9 @@ class TestStageStays(AnalyticsCase):
         return kept
 
     def _rows(self, lead):
+        # As a new request would: the report's rows are read afresh.
+        self.env.flush_all()
+        self.env.invalidate_all()
         report = self.env["crm.funnel.stage.report"].with_user(self.manager)
         return {
             row.stage_id: (row.state, row.user_id)
