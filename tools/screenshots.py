@@ -62,6 +62,11 @@ def main():
         action="store_true",
         help="take only the shots of the inspection rhythm (issue 11)",
     )
+    parser.add_argument(
+        "--only-grading",
+        action="store_true",
+        help="take only the shots of grading, lead pool and sources (issue 12)",
+    )
     options = parser.parse_args()
     out = pathlib.Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -104,6 +109,10 @@ def main():
         session = login()
         if options.only_inspection:
             inspection_shots(page, options, session, out, suffix)
+            browser.close()
+            return
+        if options.only_grading:
+            grading_shots(page, options, session, out, suffix)
             browser.close()
             return
 
@@ -361,6 +370,9 @@ def main():
 
         # 12. The inspection rhythm (issue 11).
         inspection_shots(page, options, session, out, suffix)
+
+        # 13. The opportunity grade, the lead pool and the sources (issue 12).
+        grading_shots(page, options, session, out, suffix)
         browser.close()
 
 
@@ -437,6 +449,87 @@ def inspection_shots(page, options, session, out, suffix):
     page.wait_for_selector(".o_sf_need .o_sf_need_message")
     page.wait_for_timeout(1500)
     page.locator(".o_sf_need").screenshot(path=out / f"need{suffix}.png")
+
+
+def grading_shots(page, options, session, out, suffix):
+    """The AHP grade matrix, an opportunity's grade and why, the grade badges
+    on the pipeline, the lead pool and the source effectiveness report."""
+    url = options.url
+
+    def ref(xmlid):
+        module, name = xmlid.split(".")
+        return rpc(
+            url, session, "ir.model.data", "check_object_reference", [module, name]
+        )[1]
+
+    # 13a. The company's grade matrix: the pairwise comparisons, λmax, CI, CR.
+    # Not in the README yet: the matrix widget shows the first 40 cells only
+    # (5 of the 8 rows), the one2many's default page.
+    matrix = ref("sales_funnel.crm_grade_matrix_default")
+    page.set_viewport_size({"width": 1440, "height": 1100})
+    page.goto(f"{url}/odoo/action-sales_funnel.crm_grade_matrix_action/{matrix}")
+    page.wait_for_selector(".o_form_view .o_field_widget[name=cell_ids] table")
+    page.wait_for_timeout(1200)
+    page.screenshot(path=out / f"grade_matrix{suffix}.png")
+
+    # 13b. Its weights, the principal eigenvector.
+    page.click(".o_notebook a[name=weights]")
+    page.wait_for_selector("div[name=weight_ids] .o_data_row")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=out / f"grade_weights{suffix}.png")
+
+    # 13c. An opportunity's Grade tab: each indicator's score, weight and
+    # contribution, the grade and its reason.
+    lead = ref("sales_funnel.opportunity_closing_01")
+    page.goto(f"{url}/odoo/crm/{lead}")
+    page.wait_for_selector(".o_form_view .o_notebook")
+    page.click(".o_notebook a[name=grade]")
+    page.wait_for_selector("div[name=grade_score_ids] .o_data_row")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=out / f"grade{suffix}.png")
+
+    # 13d. The pipeline's cards with their grade badges; the window is wide
+    # enough for the funnel's stages after any of Odoo's left empty before them.
+    page.set_viewport_size({"width": 2880, "height": 900})
+    page.goto(f"{url}/odoo/crm")
+    page.wait_for_selector(".o_kanban_renderer")
+    page.click(".o_searchview_facet .o_facet_remove")
+    page.wait_for_selector(".o_kanban_record .o_sales_funnel_grade")
+    page.wait_for_timeout(1500)
+    columns = page.locator(".o_kanban_group:has(.o_kanban_record)").all()[:4]
+    first, last = columns[0].bounding_box(), columns[-1].bounding_box()
+    page.screenshot(
+        path=out / f"grade_kanban{suffix}.png",
+        clip={
+            "x": first["x"] - 8,
+            "y": first["y"] - 8,
+            "width": last["x"] + last["width"] - first["x"] + 16,
+            "height": 560,
+        },
+    )
+
+    # 13e. The lead pool by source, the leads nobody has taken yet.
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{url}/odoo/action-sales_funnel.crm_lead_pool_action")
+    page.wait_for_selector(".o_kanban_renderer .o_kanban_record")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=out / f"lead_pool{suffix}.png")
+
+    # 13f. Source effectiveness, by source and campaign, and as a graph.
+    for name, view_type, selector in (
+        ("source_report", "pivot", ".o_pivot"),
+        ("source_report_graph", "graph", ".o_graph_renderer canvas"),
+    ):
+        page.goto(
+            f"{url}/odoo/action-sales_funnel.crm_funnel_source_report_action"
+            f"?view_type={view_type}"
+        )
+        page.wait_for_selector(selector)
+        if view_type == "graph":
+            # Side by side: how far each source's leads get, step by step.
+            page.click(".o_graph_button.fa-database.active")
+        page.wait_for_timeout(1500)
+        page.screenshot(path=out / f"{name}{suffix}.png")
 
 
 if __name__ == "__main__":
