@@ -41,6 +41,7 @@ def adopt_default_pipeline(env):
             (new.id, old.id),
         )
         env["crm.lead.loss.report"].invalidate_model(["stage_id"])
+        relabel_own_records(env, old, new)
         if stage_in_use(env, old):
             _logger.info(
                 "sales_funnel: stage %s (%s) is still in use: left as it is",
@@ -80,6 +81,84 @@ def adopt_default_pipeline(env):
         len(unlogged),
         synced,
     )
+
+
+# What the addon itself records of a stage, made before this hook (with demo
+# data: the weekly self-checks, the lead pool's history): it follows the
+# re-labelling as the opportunities do. (The stored sums of the history are
+# kept by its UPDATE triggers.)
+OWN_STAGE_COLUMNS = {
+    "crm_lead_stage_history": ("from_stage_id", "to_stage_id"),
+    "crm_stage_gate_override": ("from_stage_id", "to_stage_id"),
+    "crm_funnel_selfcheck_change": ("from_stage_id", "to_stage_id"),
+    "crm_funnel_selfcheck_deal": ("stage_id",),
+}
+SELFCHECK_STAGE_SUMS = (
+    "count",
+    "amount",
+    "weighted_amount",
+    "count_before",
+    "amount_before",
+    "weighted_amount_before",
+)
+
+
+def relabel_own_records(env, old, new):
+    """Point the addon's own records of ``old`` at ``new``; a self-check's line
+    of the old stage is added into its line of the new one."""
+    cr = env.cr
+    for table, columns in OWN_STAGE_COLUMNS.items():
+        for column in columns:
+            cr.execute(
+                SQL(
+                    "UPDATE %s SET %s = %s WHERE %s = %s",
+                    SQL.identifier(table),
+                    SQL.identifier(column),
+                    new.id,
+                    SQL.identifier(column),
+                    old.id,
+                )
+            )
+    sums = SQL(", ").join(
+        SQL(
+            "%s = keep.%s + old.%s",
+            SQL.identifier(c),
+            SQL.identifier(c),
+            SQL.identifier(c),
+        )
+        for c in SELFCHECK_STAGE_SUMS
+    )
+    cr.execute(
+        SQL(
+            """
+            UPDATE crm_funnel_selfcheck_stage keep SET %(sums)s
+              FROM crm_funnel_selfcheck_stage old
+             WHERE old.selfcheck_id = keep.selfcheck_id
+               AND old.stage_id = %(old)s AND keep.stage_id = %(new)s
+            """,
+            sums=sums,
+            old=old.id,
+            new=new.id,
+        )
+    )
+    cr.execute(
+        """
+        DELETE FROM crm_funnel_selfcheck_stage old
+         WHERE old.stage_id = %(old)s
+           AND EXISTS (SELECT 1 FROM crm_funnel_selfcheck_stage keep
+                        WHERE keep.selfcheck_id = old.selfcheck_id
+                          AND keep.stage_id = %(new)s)
+        """,
+        {"old": old.id, "new": new.id},
+    )
+    cr.execute(
+        """
+        UPDATE crm_funnel_selfcheck_stage SET stage_id = %s, sequence = %s
+         WHERE stage_id = %s
+        """,
+        (new.id, new.sequence, old.id),
+    )
+    env.invalidate_all()
 
 
 def stage_in_use(env, stage):
