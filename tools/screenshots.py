@@ -463,8 +463,6 @@ def grading_shots(page, options, session, out, suffix):
         )[1]
 
     # 13a. The company's grade matrix: the pairwise comparisons, λmax, CI, CR.
-    # Not in the README yet: the matrix widget shows the first 40 cells only
-    # (5 of the 8 rows), the one2many's default page.
     matrix = ref("sales_funnel.crm_grade_matrix_default")
     page.set_viewport_size({"width": 1440, "height": 1100})
     page.goto(f"{url}/odoo/action-sales_funnel.crm_grade_matrix_action/{matrix}")
