@@ -182,6 +182,9 @@ def copy_database(args, base, state):
     target.parent.mkdir(parents=True, exist_ok=True)
     if source.is_dir():
         shutil.copytree(source, target)
+    else:
+        # Without its filestore the copy answers with tracebacks (menu icons).
+        log(f"no filestore at {source}: pass --source-data-dir")
 
 
 def write_config(args, base, state, replica_port):

@@ -124,6 +124,11 @@ def print_stats(stats_csv):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source-db", required=True)
+    parser.add_argument(
+        "--source-data-dir",
+        help="Odoo's data_dir of the source database (its filestore; "
+        "default: cluster.py's)",
+    )
     parser.add_argument("--db", required=True)
     parser.add_argument("--leads", type=int, default=0)
     parser.add_argument("--users", type=int, default=6)
@@ -156,6 +161,8 @@ def main():
     ]
     if args.gevent_port:
         start += ["--gevent-port", str(args.gevent_port)]
+    if args.source_data_dir:
+        start += ["--source-data-dir", args.source_data_dir]
     cluster.main(start)
     base = cluster.base_dir(argparse.Namespace(base=None, db=args.db))
     state = cluster.load_state(base)

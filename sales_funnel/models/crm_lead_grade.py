@@ -1,6 +1,8 @@
 from collections import defaultdict
 from datetime import timedelta
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
@@ -392,11 +394,29 @@ class CrmLead(models.Model):
                 ],
             ]
         )
-        leads = self.sudo().search(domain, limit=REGRADE_BATCH, order="id")
+        leads = self._lock_for_regrade(domain)
         leads._grade()
         remaining = self.sudo().search_count(domain)
         self.env["ir.cron"]._notify_progress(done=len(leads), remaining=remaining)
         return remaining
+
+    def _lock_for_regrade(self, domain):
+        """The next batch to regrade, locked first: a deal a salesperson is
+        saving right now is skipped (the next batch or run takes it), and one
+        saved while the batch runs waits for it, instead of either transaction
+        failing on a concurrent update. Empty when a deal of the batch changed
+        since this transaction began: the scheduler calls again afresh."""
+        query = self.sudo()._search(domain, limit=REGRADE_BATCH, order="id")
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL("%s FOR NO KEY UPDATE OF crm_lead SKIP LOCKED", query.select()),
+                    log_exceptions=False,
+                )
+                ids = [row[0] for row in self.env.cr.fetchall()]
+        except SerializationFailure:
+            return self.browse()
+        return self.sudo().browse(ids)
 
     # ------------------------------------------------------------------
     # Resources by grade: neglected deals
