@@ -31,10 +31,19 @@ LIMIT_MEMORY_SOFT_MB = 2048  # Odoo 18's default (--limit-memory-soft)
 LIMIT_MEMORY_HARD_MB = 2560
 SURFACED = re.compile(
     r"deadlock detected|could not serialize|SerializationFailure|"
-    r"concurrent update|LockNotAvailable",
+    r"concurrent update|LockNotAvailable|lock_not_available",
     re.I,
 )
-RETRY = re.compile(r"retry \d+/\d+", re.I)
+# odoo/service/model.py retrying(): "SERIALIZATION_FAILURE, 4 tries left,
+# try again in 0.8 sec..." (INFO); "…, maximum number of tries reached!" when
+# it gives up and the request fails.
+RETRY = re.compile(
+    r"(SERIALIZATION_FAILURE|DEADLOCK_DETECTED|LOCK_NOT_AVAILABLE), "
+    r"\d+ tries left, try again"
+)
+GAVE_UP = re.compile(r"maximum number of tries reached")
+# "2026-12-01 10:00:00,123 4242 ERROR db logger: message"
+RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (\d+) (\w+) ")
 
 
 def sums_mismatches(cr, delta, recount_source):
@@ -116,19 +125,52 @@ def check_documents(cr):
     }
 
 
+def log_records(text):
+    """(pid, level, text) of each record; a record's continuation lines
+    (the SQL error under "bad query", a traceback) belong to it."""
+    records = []
+    for line in text.splitlines():
+        head = RECORD.match(line)
+        if head:
+            records.append([head.group(1), head.group(2), line])
+        elif records:
+            records[-1][2] += "\n" + line
+        else:
+            records.append(["", "", line])
+    return records
+
+
 def check_log(log_path):
+    """Odoo logs the failed statement of a concurrency error at ERROR ("bad
+    query") before retrying the request: such a record followed by that
+    process's retry line is a retry, not an error. One without its retry, or
+    a retry that gave up, surfaced."""
     errors, surfaced, retries = [], 0, 0
-    for line in Path(log_path).read_text(errors="replace").splitlines():
-        if RETRY.search(line):
+    pending = {}  # pid -> concurrency errors awaiting their retry line
+    text = Path(log_path).read_text(errors="replace")
+    for pid, level, record in log_records(text):
+        if RETRY.search(record):
             retries += 1
-        if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback"):
-            errors.append(line[:300])
-            if SURFACED.search(line):
+            if pending.get(pid):
+                pending[pid].pop(0)
+            continue
+        if GAVE_UP.search(record):
+            surfaced += 1
+            errors.append(record[:300])
+            continue
+        if level in ("ERROR", "CRITICAL") or record.startswith("Traceback"):
+            if "bad query" in record and SURFACED.search(record):
+                pending.setdefault(pid, []).append(record[:300])
+                continue
+            errors.append(record[:300])
+            if SURFACED.search(record):
                 surfaced += 1
-        elif SURFACED.search(line) and not RETRY.search(line):
-            if "WARNING" in line:
-                surfaced += 1
-                errors.append(line[:300])
+        elif level == "WARNING" and SURFACED.search(record):
+            surfaced += 1
+            errors.append(record[:300])
+    for unanswered in pending.values():
+        surfaced += len(unanswered)
+        errors.extend(unanswered)
     return {
         "no deadlock or serialization error surfaced": (
             surfaced == 0,
