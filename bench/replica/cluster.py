@@ -10,8 +10,12 @@
 1. a PostgreSQL primary cluster of its own (``initdb`` as the postgres system
    user), listening on 127.0.0.1 only (``--pg-port``, default 55432), trust
    authentication on the loopback address only;
-2. the benchmark database copied into it (``pg_dump`` of ``--source-db`` from
-   the machine's PostgreSQL, ``pg_restore``), with its filestore, and the
+2. the benchmark database copied into it, with its filestore: a physical
+   copy of the machine's PostgreSQL (``pg_basebackup`` as the postgres system
+   user over its local socket: seconds, where ``pg_dump``/``pg_restore``
+   takes minutes at a million opportunities; the other databases of the copy
+   are dropped), or ``pg_dump`` | ``pg_restore`` into a new cluster when the
+   server refuses a replication connection; then the
    users of the load test (``prepare.py``: a sales manager and a sales
    secretary; ``--leads N`` generates N more opportunities first);
 3. a hot-standby streaming replica (``pg_basebackup -R -X stream``) on the
@@ -93,7 +97,7 @@ def save_state(base, state):
     state_file(base).write_text(json.dumps(state, indent=2))
 
 
-def pg_ctl(data, action, port=None, base=None, extra=()):
+def pg_ctl(data, action, port=None, base=None, extra=(), mode="fast"):
     cmd = [pg_bin("pg_ctl"), "-D", data, "-w", "-t", "120"]
     if action == "start":
         options = [
@@ -104,7 +108,7 @@ def pg_ctl(data, action, port=None, base=None, extra=()):
         ]
         cmd += ["-l", f"{data}.log", "-o", " ".join(options), "start"]
     else:
-        cmd += ["-m", "fast", "stop"]
+        cmd += ["-m", mode, "stop"]
     run(cmd, as_postgres=True)
 
 
@@ -117,48 +121,128 @@ def psql(port, sql, db="postgres", user="postgres"):
     return result.stdout.strip()
 
 
-def start_clusters(args, base, state):
-    primary, replica = base / "primary", base / "replica"
-    pg_port, replica_port = args.pg_port, args.pg_port + 1
-    base.mkdir(parents=True)
-    shutil.chown(base, "postgres", "postgres")
-    os.chmod(base, 0o755)
-    log(f"primary cluster in {primary} on {HOST}:{pg_port}")
-    run(
-        [
-            pg_bin("initdb"),
-            "-D",
-            primary,
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-        ]
-        + ["--locale=C.UTF-8"],
-        as_postgres=True,
-        stdout=subprocess.DEVNULL,
-    )
+PRIMARY_HBA = (
     # Only the loopback address may connect, replication included.
-    (primary / "pg_hba.conf").write_text(
-        "local all all trust\n"
-        f"host all all {HOST}/32 trust\n"
-        f"host replication all {HOST}/32 trust\n"
-    )
-    settings = [
+    "local all all trust\n"
+    f"host all all {HOST}/32 trust\n"
+    f"host replication all {HOST}/32 trust\n"
+)
+
+
+def primary_settings(args):
+    return [
         "-c wal_level=replica",
         "-c max_wal_senders=4",
         "-c hot_standby=on",
         f"-c shared_buffers={args.shared_buffers}",
         "-c max_connections=200",
     ]
+
+
+def start_clusters(args, base, state):
+    """The primary, holding the load test's database: a physical copy of the
+    source server when it allows it, else a new cluster and a logical copy."""
+    primary, replica = base / "primary", base / "replica"
+    pg_port, replica_port = args.pg_port, args.pg_port + 1
+    base.mkdir(parents=True)
+    shutil.chown(base, "postgres", "postgres")
+    os.chmod(base, 0o755)
+    log(f"primary cluster in {primary} on {HOST}:{pg_port}")
+    settings = primary_settings(args)
+    copied = copy_mode(args) == "physical" and physical_copy(args, primary)
+    if not copied:
+        run(
+            [pg_bin("initdb"), "-D", primary, "-U", "postgres", "--auth=trust"]
+            + ["-E", "UTF8", "--locale=C.UTF-8"],
+            as_postgres=True,
+            stdout=subprocess.DEVNULL,
+        )
+    (primary / "pg_hba.conf").write_text(PRIMARY_HBA)
     pg_ctl(primary, "start", pg_port, base, settings)
     state.update(primary=str(primary), pg_port=pg_port)
     save_state(base, state)
     user = os.environ.get("PGUSER") or os.environ.get("USER") or "root"
-    run([pg_bin("createuser"), "-h", HOST, "-p", pg_port, "-U", "postgres", "-s", user])
+    if psql(pg_port, f"SELECT 1 FROM pg_roles WHERE rolname = '{user}'") != "1":
+        run(
+            [pg_bin("createuser"), "-h", HOST, "-p", pg_port, "-U", "postgres"]
+            + ["-s", user]
+        )
     state["db_user"] = user
+    if copied:
+        keep_only_database(args, pg_port)
+    else:
+        copy_database(args, base, state)
+    copy_filestore(args, base)
     return primary, replica, replica_port, settings
+
+
+def source_server():
+    """(socket directory, port) of the machine's PostgreSQL, as libpq finds it."""
+    host = os.environ.get("PGHOST") or "/var/run/postgresql"
+    return host, os.environ.get("PGPORT") or "5432"
+
+
+def copy_mode(args):
+    """``--copy auto``: the physical copy takes every database of the server,
+    so it pays when the source database is most of it (or large)."""
+    if args.copy != "auto":
+        return args.copy
+    host, port = source_server()
+    sizes = dict(
+        line.split("|")
+        for line in run(
+            [pg_bin("psql"), "-h", host, "-p", port, "-d", "postgres", "-Atc"]
+            + ["SELECT datname, pg_database_size(datname) FROM pg_database"],
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+    )
+    source, total = int(sizes.get(args.source_db, 0)), sum(map(int, sizes.values()))
+    return "physical" if source > 2**30 or 2 * source >= total else "logical"
+
+
+def physical_copy(args, primary):
+    """pg_basebackup of the source server into ``primary``; False (and nothing
+    left behind) when the server is not a local one that allows it."""
+    host, port = source_server()
+    if not host.startswith("/"):
+        return False
+    log(f"copying the PostgreSQL server at {host}:{port} (pg_basebackup)")
+    started = time.time()
+    try:
+        run(
+            [pg_bin("pg_basebackup"), "-h", host, "-p", port, "-U", "postgres"]
+            + ["-D", primary, "-X", "stream", "-c", "fast"],
+            as_postgres=True,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    except subprocess.CalledProcessError as error:
+        reason = (error.stderr or "").strip().splitlines()[-1:] or [str(error)]
+        log(f"no physical copy ({reason[0]}): copying the database instead")
+        shutil.rmtree(primary, ignore_errors=True)
+        return False
+    # Debian keeps the configuration outside the data directory: ours is
+    # given on the command line; settings of the source's ALTER SYSTEM go.
+    (primary / "postgresql.conf").write_text("")
+    (primary / "postgresql.auto.conf").write_text("")
+    shutil.chown(primary / "postgresql.conf", "postgres", "postgres")
+    log(f"copied in {time.time() - started:.0f} s")
+    return True
+
+
+def keep_only_database(args, port):
+    """The copy of the server holds every database: the source one becomes
+    the load test's, the others go (so the replica copies only it)."""
+    names = psql(
+        port, "SELECT datname FROM pg_database WHERE NOT datistemplate"
+    ).split()
+    if args.source_db not in names:
+        raise SystemExit(f"database {args.source_db} not found")
+    for name in set(names) - {"postgres", args.source_db}:
+        psql(port, f'DROP DATABASE "{name}"')
+    if args.source_db != args.db:
+        psql(port, f'ALTER DATABASE "{args.source_db}" RENAME TO "{args.db}"')
 
 
 def copy_database(args, base, state):
@@ -177,6 +261,9 @@ def copy_database(args, base, state):
     if dump.wait() != 0:
         raise SystemExit(f"pg_dump of {args.source_db} failed")
     log(f"copied in {time.time() - started:.0f} s")
+
+
+def copy_filestore(args, base):
     source = Path(args.source_data_dir) / "filestore" / args.source_db
     target = base / "odoo" / "filestore" / args.db
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -223,7 +310,6 @@ def start(args):
     state = {"db": args.db, "base": str(base), "workers": args.workers}
     try:
         primary, replica, replica_port, settings = start_clusters(args, base, state)
-        copy_database(args, base, state)
         config = write_config(args, base, state, replica_port)
         state["config"] = str(config)
         save_state(base, state)
@@ -285,12 +371,14 @@ def stop_odoo(state):
         os.killpg(pid, signal.SIGTERM)  # the session Odoo leads: itself, its workers
     except ProcessLookupError:
         return
-    for _i in range(60):
+    # Odoo's graceful stop waits for the workers' requests and the cron's job;
+    # a second signal stops it at once; after the load nothing is left to save.
+    for tick in range(40):
         try:
-            os.killpg(pid, 0)
+            os.killpg(pid, signal.SIGTERM if tick == 10 else 0)
         except ProcessLookupError:
             return
-        time.sleep(0.5)
+        time.sleep(0.25)
     try:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -299,12 +387,15 @@ def stop_odoo(state):
 
 def stop_all(base, keep=False):
     state = load_state(base)
+    log("stopping Odoo")
     stop_odoo(state)
+    log("stopping the clusters")
     for key in ("replica", "primary"):
         data = state.get(key)
         if data and (Path(data) / "postmaster.pid").exists():
             try:
-                pg_ctl(data, "stop")
+                # a cluster about to be removed needs no shutdown checkpoint
+                pg_ctl(data, "stop", mode="fast" if keep else "immediate")
             except subprocess.CalledProcessError as error:
                 log(f"stopping {key}: {error}")
     if not keep and base.exists():
@@ -338,6 +429,14 @@ def parser():
                 "--source-data-dir",
                 default=str(Path.home() / ".local/share/Odoo"),
                 help="Odoo's data_dir of the source database (its filestore)",
+            )
+            action.add_argument(
+                "--copy",
+                choices=["auto", "physical", "logical"],
+                default="auto",
+                help="how the database is copied: pg_basebackup of the whole"
+                " server, or pg_dump | pg_restore (auto: physical when the"
+                " database is over 1 GB or half of the server)",
             )
             action.add_argument("--leads", type=int, default=0)
             action.add_argument("--workers", type=int, default=2)

@@ -130,6 +130,9 @@ def main():
         "default: cluster.py's)",
     )
     parser.add_argument("--db", required=True)
+    parser.add_argument(
+        "--copy", choices=["auto", "physical", "logical"], default="auto"
+    )
     parser.add_argument("--leads", type=int, default=0)
     parser.add_argument("--users", type=int, default=6)
     parser.add_argument("--spawn-rate", type=float, default=3)
@@ -150,6 +153,8 @@ def main():
         args.source_db,
         "--db",
         args.db,
+        "--copy",
+        args.copy,
         "--leads",
         str(args.leads),
         "--workers",
@@ -221,6 +226,7 @@ def main():
         stats_csv = f"{prefix}_stats.csv"
         print_stats(stats_csv)
         print()
+        cluster.log("checking")
         ok = check.report(check.run_checks(state, stats_csv, sampler.samples))
     finally:
         if not args.keep:
