@@ -77,6 +77,9 @@ def test_load_on_workers_and_a_replica(request, python, run):
         "6",
         "--run-time",
         "40s",
+        # and each screen once in headless Chromium (bench/browser.py)
+        "--browser-runs",
+        "1",
         "--workers",
         "2",
         "--http-port",

@@ -121,6 +121,37 @@ def print_stats(stats_csv):
             )
 
 
+def browser_screens(args):
+    """bench/browser.py against the server of the load test: (ok, detail)."""
+    cluster.log("timing the screens in headless Chromium")
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(HERE.parent / "browser.py"),
+            "--url",
+            f"http://{cluster.HOST}:{args.http_port}",
+            "--db",
+            args.db,
+            "--runs",
+            str(args.browser_runs),
+            "--warm-up",
+            "0" if args.browser_runs == 1 else "1",
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    print(result.stdout + result.stderr[-2000:], flush=True)
+    failed = [
+        line.split(" FAILED")[0].strip()
+        for line in result.stdout.splitlines()
+        if " FAILED" in line
+    ]
+    if result.returncode == 0:
+        return True, "all drawn"
+    return False, "not drawn: " + ("; ".join(failed) or result.stderr[-300:])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source-db", required=True)
@@ -144,6 +175,13 @@ def main():
     parser.add_argument("--pg-port", type=int, default=55432)
     parser.add_argument("--venv", default=str(DEFAULT_VENV))
     parser.add_argument("--keep", action="store_true", help="leave it running")
+    parser.add_argument(
+        "--browser-runs",
+        type=int,
+        default=0,
+        help="after the load, time the screens in headless Chromium"
+        " (bench/browser.py) with this many runs; a screen not drawn fails",
+    )
     args = parser.parse_args()
 
     locust = locust_executable(args.venv)
@@ -226,8 +264,12 @@ def main():
         stats_csv = f"{prefix}_stats.csv"
         print_stats(stats_csv)
         print()
+        screens = browser_screens(args) if args.browser_runs else None
         cluster.log("checking")
-        ok = check.report(check.run_checks(state, stats_csv, sampler.samples))
+        results = check.run_checks(state, stats_csv, sampler.samples)
+        if screens is not None:
+            results["every screen drawn in the browser"] = screens
+        ok = check.report(results)
     finally:
         if not args.keep:
             cluster.main(["stop", "--db", args.db])

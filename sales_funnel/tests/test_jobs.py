@@ -4,6 +4,7 @@ from unittest.mock import patch
 from odoo import fields
 from odoo.tests import tagged
 
+from .. import jobs
 from .common import ForecastCase, FunnelCase, HandoffCase
 from .test_selfcheck import FRIDAY, SelfcheckCase
 
@@ -114,6 +115,34 @@ class TestStuckReminderJob(FunnelCase):
         progress = self._progress()
         self.assertFalse(self._run(progress, batch=2))
         self.assertEqual((progress.done, progress.remaining), (0, 0))
+
+    def test_a_run_past_its_budget_stops_and_comes_back(self):
+        # Under the runner (its context has "lastcall"), a run that used its
+        # time budget reports nothing remaining, so that the runner stops
+        # calling it within the cron worker's time limit, and triggers itself
+        # to go on at the worker's next cycle.
+        leads = self._stuck_deals(5)
+        cron = self.env.ref("sales_funnel.ir_cron_remind_stuck_opportunities")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        Lead = self.Lead.with_context(lastcall=fields.Datetime.now())
+        progress = self._progress()
+        with patch.object(jobs, "RUN_BUDGET_SECONDS", 3600):
+            Lead.with_context(
+                ir_cron_progress_id=progress.id
+            )._cron_remind_stuck_opportunities(batch=2)
+        self.assertEqual((progress.done, progress.remaining), (2, 3))
+        progress = self._progress()
+        with patch.object(jobs, "RUN_BUDGET_SECONDS", -1):
+            Lead.with_context(
+                ir_cron_progress_id=progress.id
+            )._cron_remind_stuck_opportunities(batch=2)
+        self.assertEqual((progress.done, progress.remaining), (2, 0))
+        new = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
+        self.assertEqual(len(new), 1)
+        self.assertEqual(len(self._reminders(leads)), 4)
+        # The next run goes on where it stopped.
+        self._run(self._progress(), batch=2)
+        self.assertEqual(len(self._reminders(leads)), 5)
 
     def test_called_directly_it_runs_every_batch(self):
         leads = self._stuck_deals(5)
