@@ -177,11 +177,23 @@ def main():
             executable_path=options.chromium, args=CHROMIUM_ARGS
         )
         page = browser.new_page(viewport={"width": 1440, "height": 900})
+        # Logged in without the login page (its bus would start before the
+        # script below could leave it out).
+        answer = page.request.post(
+            f"{options.url}/web/session/authenticate",
+            data={
+                "jsonrpc": "2.0",
+                "params": {
+                    "db": options.db,
+                    "login": options.login,
+                    "password": options.password,
+                },
+            },
+        ).json()
+        if answer.get("error") or not answer.get("result", {}).get("uid"):
+            raise SystemExit(f"cannot log in as {options.login}: {answer}")
         page.add_init_script(NO_BUS)
-        page.goto(f"{options.url}/web/login?db={options.db}")
-        page.fill("input[name=login]", options.login)
-        page.fill("input[name=password]", options.password)
-        page.click("button[type=submit]")
+        page.goto(f"{options.url}/odoo")
         page.wait_for_selector(".o_main_navbar", timeout=120000)
         page.wait_for_function("odoo.__WOWL_DEBUG__ && odoo.__WOWL_DEBUG__.root")
         print(

@@ -88,6 +88,7 @@ def put_off_other_jobs(env):
     )
     others = env["ir.cron"].search([("id", "not in", own)])
     others.write({"nextcall": datetime.now() + timedelta(days=1)})
+    env["ir.cron.trigger"].search([("cron_id", "in", others.ids)]).unlink()
     return len(others)
 
 
