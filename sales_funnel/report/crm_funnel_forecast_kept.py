@@ -193,6 +193,7 @@ class CrmFunnelForecastReport(models.Model):
     def _kept_sums(self):
         """The deltas summed per group, won deals in the month of the user's
         time zone; a row per group that has opportunities."""
+        moves = self._local_month_moves()
         return SQL(
             """
             SELECT company_id, team_id, user_id, stage_id, period, won,
@@ -200,21 +201,60 @@ class CrmFunnelForecastReport(models.Model):
               FROM (SELECT company_id, team_id, user_id, stage_id, period, won,
                            cnt, amount
                       FROM crm_funnel_delta
-                    UNION ALL
                     %(moves)s) deltas
              GROUP BY company_id, team_id, user_id, stage_id, period, won
             HAVING sum(cnt) <> 0
             """,
-            moves=self._local_month_moves(),
+            moves=SQL("UNION ALL %s", moves) if moves else SQL(),
+        )
+
+    def _local_month_windows(self, tz):
+        """[(since, until, won stage ids)]: the UTC moments between the UTC
+        start and the local start of the months of won deals (and of the
+        months after)."""
+        self.env["crm.lead"].flush_model()
+        self.env["crm.stage"].flush_model()
+        return self.env.execute_query(
+            SQL(
+                """
+                SELECT LEAST(utc_start, local_start),
+                       GREATEST(utc_start, local_start),
+                       (SELECT array_agg(id) FROM crm_stage WHERE %(won)s)
+                  FROM (SELECT start::timestamp AS utc_start,
+                               start::timestamp AT TIME ZONE %(tz)s
+                                   AT TIME ZONE 'UTC' AS local_start
+                          FROM (SELECT period FROM crm_funnel_delta WHERE won
+                                UNION
+                                SELECT (period + interval '1 month')::date
+                                  FROM crm_funnel_delta WHERE won
+                               ) month_starts (start)
+                         WHERE start IS NOT NULL) starts
+                 WHERE utc_start <> local_start
+                 ORDER BY 1
+                """,
+                tz=tz,
+                won=terms.won_stage("crm_stage"),
+            )
         )
 
     def _local_month_moves(self):
         """Deltas moving the won deals whose UTC month is not their local one
-        from the first to the second. They closed between the UTC start of a
-        month and its start in the time zone: a few hours per month, read
-        through the indexes on the closing date (or, for deals created won,
-        on the won stage and the day they entered it)."""
+        from the first to the second, or None. They closed between the UTC
+        start of a month and its start in the time zone: a few hours per
+        month, read through the indexes on the closing date (or, for deals
+        created won, on the won stage and the day they entered it). The
+        windows are constants so that PostgreSQL sees how few rows they hold."""
         tz = self._period_tz()
+        windows = self._local_month_windows(tz) if tz != "UTC" else []
+        if not windows:
+            return None
+
+        def within(column):
+            return SQL(" OR ").join(
+                SQL("(%s >= %s AND %s < %s)", column, since, column, until)
+                for since, until, _won_stages in windows
+            )
+
         utc_month = SQL(
             "date_trunc('month', %s)::date", terms.won_deal_date("lead", None)
         )
@@ -226,53 +266,22 @@ class CrmFunnelForecastReport(models.Model):
             SELECT lead.company_id, lead.team_id, lead.user_id, lead.stage_id,
                    move.period, TRUE, move.cnt,
                    move.cnt * COALESCE(lead.expected_revenue, 0)
-              FROM (
-                    WITH months AS (
-                        SELECT DISTINCT period FROM crm_funnel_delta
-                         WHERE won AND period IS NOT NULL
-                    ), starts AS (
-                        SELECT start::timestamp AS utc_start,
-                               start::timestamp AT TIME ZONE %(tz)s
-                                   AT TIME ZONE 'UTC' AS local_start
-                          FROM (SELECT period FROM months
-                                UNION
-                                SELECT (period + interval '1 month')::date
-                                  FROM months) month_starts (start)
-                    ), windows AS (
-                        SELECT LEAST(utc_start, local_start) AS since,
-                               GREATEST(utc_start, local_start) AS until
-                          FROM starts
-                         WHERE utc_start <> local_start
-                    )
-                    SELECT lead.id, lead.company_id, lead.team_id, lead.user_id,
-                           lead.stage_id, lead.expected_revenue, lead.date_closed,
-                           lead.date_last_stage_update
-                      FROM windows
-                      JOIN crm_lead lead
-                        ON lead.date_closed >= windows.since
-                       AND lead.date_closed < windows.until
-                      JOIN crm_stage stage ON stage.id = lead.stage_id
-                     WHERE %(won)s
-                    UNION ALL
-                    SELECT lead.id, lead.company_id, lead.team_id, lead.user_id,
-                           lead.stage_id, lead.expected_revenue, lead.date_closed,
-                           lead.date_last_stage_update
-                      FROM windows
-                      JOIN crm_stage stage ON %(won_stage)s
-                      JOIN crm_lead lead
-                        ON lead.stage_id = stage.id
-                       AND lead.date_last_stage_update >= windows.since
-                       AND lead.date_last_stage_update < windows.until
-                     WHERE %(won)s AND lead.date_closed IS NULL
-                   ) lead
+              FROM crm_lead lead
+              JOIN crm_stage stage ON stage.id = lead.stage_id
              CROSS JOIN LATERAL (
                    VALUES (%(utc_month)s, -1), (%(local_month)s, 1)
                    ) move (period, cnt)
-             WHERE %(utc_month)s <> %(local_month)s
+             WHERE %(won)s
+               AND (%(closed_within)s
+                    OR (lead.date_closed IS NULL
+                        AND lead.stage_id = ANY(%(won_stages)s)
+                        AND (%(entered_within)s)))
+               AND %(utc_month)s <> %(local_month)s
             """,
-            tz=tz,
             won=terms.won_opportunity("lead", "stage"),
-            won_stage=terms.won_stage("stage"),
+            closed_within=within(SQL("lead.date_closed")),
+            entered_within=within(SQL("lead.date_last_stage_update")),
+            won_stages=windows[0][2] or [],
             utc_month=utc_month,
             local_month=local_month,
         )
