@@ -132,6 +132,10 @@ class CrmFunnelForecastReport(models.Model):
             self._where(won),
         )
 
+    def _period_tz(self):
+        """The time zone of the won deals' closing dates: the user's."""
+        return self.env.context.get("tz") or self.env.user.tz or "UTC"
+
     def _amount(self):
         """Expected revenue in the current company's currency."""
         return SQL("lead.expected_revenue * COALESCE(account_currency_table.rate, 1)")
@@ -141,8 +145,7 @@ class CrmFunnelForecastReport(models.Model):
         zero = SQL("0.0")
         weighted = zero if won else terms.weighted_amount(amount)
         if won:
-            tz = self.env.context.get("tz") or self.env.user.tz or "UTC"
-            date = terms.won_deal_date("lead", tz)
+            date = terms.won_deal_date("lead", self._period_tz())
         else:
             date = terms.open_deal_date("lead")
         closing = terms.closing_stage(SQL("lead.stage_id"), SQL("lead.team_id"))

@@ -55,3 +55,4 @@ from . import test_grade_ahp
 from . import test_grade
 from . import test_ui_grade
 from . import test_grade_multi_company
+from . import test_forecast_kept_sums
