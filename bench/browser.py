@@ -177,6 +177,7 @@ def main():
             executable_path=options.chromium, args=CHROMIUM_ARGS
         )
         page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.set_default_timeout(120000)  # a loaded server, fresh workers
         # Logged in without the login page (its bus would start before the
         # script below could leave it out).
         answer = page.request.post(
@@ -189,6 +190,7 @@ def main():
                     "password": options.password,
                 },
             },
+            timeout=120000,
         ).json()
         if answer.get("error") or not answer.get("result", {}).get("uid"):
             raise SystemExit(f"cannot log in as {options.login}: {answer}")

@@ -121,10 +121,11 @@ def print_stats(stats_csv):
             )
 
 
-def browser_screens(args):
-    """bench/browser.py against the server of the load test: (ok, detail)."""
-    cluster.log("timing the screens in headless Chromium")
-    result = subprocess.run(
+def start_browser(args):
+    """bench/browser.py against the server of the load test, while the
+    simulated users work: the screens as a user waits for them under load."""
+    cluster.log("timing the screens in headless Chromium, under the load")
+    return subprocess.Popen(
         [
             sys.executable,
             str(HERE.parent / "browser.py"),
@@ -138,18 +139,24 @@ def browser_screens(args):
             "0" if args.browser_runs == 1 else "1",
         ],
         stdin=subprocess.DEVNULL,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
-    print(result.stdout + result.stderr[-2000:], flush=True)
+
+
+def browser_result(process):
+    """(ok, detail) of the browser timings, printed."""
+    stdout, stderr = process.communicate()
+    print(stdout + stderr[-2000:], flush=True)
     failed = [
         line.split(" FAILED")[0].strip()
-        for line in result.stdout.splitlines()
+        for line in stdout.splitlines()
         if " FAILED" in line
     ]
-    if result.returncode == 0:
+    if process.returncode == 0:
         return True, "all drawn"
-    return False, "not drawn: " + ("; ".join(failed) or result.stderr[-300:])
+    return False, "not drawn: " + ("; ".join(failed) or stderr[-300:])
 
 
 def main():
@@ -179,7 +186,7 @@ def main():
         "--browser-runs",
         type=int,
         default=0,
-        help="after the load, time the screens in headless Chromium"
+        help="time the screens in headless Chromium during the load"
         " (bench/browser.py) with this many runs; a screen not drawn fails",
     )
     args = parser.parse_args()
@@ -210,6 +217,7 @@ def main():
     base = cluster.base_dir(argparse.Namespace(base=None, db=args.db))
     state = cluster.load_state(base)
     ok = False
+    browser = None
     try:
         sampler = MemorySampler(state["odoo_pid"])
         sampler.start()
@@ -220,6 +228,7 @@ def main():
             LOADTEST_SALESPEOPLE=str(args.salespeople),
         )
         started = time.time()
+        browser = start_browser(args) if args.browser_runs else None
         subprocess.run(
             [
                 str(locust),
@@ -264,13 +273,15 @@ def main():
         stats_csv = f"{prefix}_stats.csv"
         print_stats(stats_csv)
         print()
-        screens = browser_screens(args) if args.browser_runs else None
+        screens = browser_result(browser) if browser else None
         cluster.log("checking")
         results = check.run_checks(state, stats_csv, sampler.samples)
         if screens is not None:
             results["every screen drawn in the browser"] = screens
         ok = check.report(results)
     finally:
+        if browser and browser.poll() is None:
+            browser.kill()
         if not args.keep:
             cluster.main(["stop", "--db", args.db])
     print("load test OK" if ok else "load test FAILED")
