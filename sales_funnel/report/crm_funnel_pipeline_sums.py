@@ -311,7 +311,20 @@ _SETUP = (
     )
 )
 _FILL = f"SELECT {_REFRESH_FUNCTION}(ARRAY(SELECT DISTINCT lead_id FROM {_HISTORY}))"
-_COMPACT = DELTAS.compact()
+# Fold only the groups with several rows: the table keeps a row per day and
+# group of the whole past, rewritten for nothing by a full fold.
+_COMPACT = DELTAS.insert(
+    f"SELECT {DELTAS.group}, {', '.join(DELTAS.sums)} FROM deleted",
+    prefix=f"""
+    WITH deleted AS (
+        DELETE FROM {DELTAS.table}
+         WHERE ctid = ANY(ARRAY(
+               SELECT unnest(array_agg(ctid)) FROM {DELTAS.table}
+                GROUP BY {DELTAS.group} HAVING count(*) > 1))
+        RETURNING *
+    )
+    """,
+)
 _DROP = (
     "".join(drop_trigger(name, table) for name, (table, *_rest) in _TRIGGERS.items())
     + DELTAS.drop_table()
