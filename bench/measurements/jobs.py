@@ -118,3 +118,12 @@ def compact_flow(bench):
         "sales_funnel.ir_cron_stage_flow_compact",
         lambda env: env["crm.stage.flow"]._cron_compact(),
     )
+
+
+@measure("job: compact the pipeline-as-of sums")
+def compact_pipeline(bench):
+    return _job(
+        bench,
+        "sales_funnel.ir_cron_pipeline_sums_compact",
+        lambda env: env["crm.funnel.pipeline.report"]._cron_compact(),
+    )

@@ -3,13 +3,37 @@ from datetime import datetime, time, timedelta
 import pytz
 
 from odoo import api, fields, models
+from odoo.osv import expression
 from odoo.tools import SQL
 
 from .. import funnel_terms as terms
+from .crm_funnel_pipeline_sums import (
+    compact_pipeline_sums,
+    kept_rows,
+    setup_pipeline_sums,
+)
 
 # History events that change the stage (lost and restore keep it).
 STAGE_EVENTS = ("create", "forward", "backward", "won")
 EPOCH = datetime(2000, 1, 1)
+# Groups and filters the kept sums answer (crm_funnel_pipeline_sums).
+KEPT_DIMENSIONS = frozenset(
+    ("company_id", "team_id", "owner_id", "user_id", "stage_id", "state")
+)
+KEPT_AGGREGATES = frozenset(
+    (
+        "__count",
+        "opportunity_count:sum",
+        "amount:sum",
+        "weighted_amount:sum",
+        "win_rate:avg",
+        "days_in_stage:avg",
+    )
+)
+# Context keys: the read reads the kept sums (set by _read_group only);
+# force the per-row query (tests comparing both answers).
+KEPT_SUMS = "sales_funnel_pipeline_kept_sums"
+PER_ROW = "sales_funnel_pipeline_per_row"
 
 
 class CrmFunnelPipelineReport(models.Model):
@@ -20,7 +44,9 @@ class CrmFunnelPipelineReport(models.Model):
     won, lost). Salesperson and amount come from the tracked changes of the
     opportunity (mail tracking); the other columns are today's values.
     The day is read from the context key ``sales_funnel_as_of`` (default:
-    today), in the user's time zone.
+    today), in the user's time zone. Its pivot (``_read_group`` on stage,
+    status, salespeople, team, company) is summed from the figures PostgreSQL
+    keeps (``crm_funnel_pipeline_sums``), the same answer in a few thousand rows.
     """
 
     _name = "crm.funnel.pipeline.report"
@@ -73,6 +99,12 @@ class CrmFunnelPipelineReport(models.Model):
     user_id = fields.Many2one(
         "res.users", string="Salesperson", readonly=True, help="Owner on that day."
     )
+    owner_id = fields.Many2one(
+        "res.users",
+        string="Salesperson Today",
+        readonly=True,
+        help="The opportunity's salesperson today (who sees it).",
+    )
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     company_size = fields.Selection(
@@ -116,6 +148,8 @@ class CrmFunnelPipelineReport(models.Model):
         return self._query()
 
     def _query(self):
+        if self.env.context.get(KEPT_SUMS):
+            return kept_rows(self._as_of_cutoff())
         return SQL(
             "WITH %s SELECT %s FROM %s WHERE %s",
             self._with(),
@@ -183,6 +217,7 @@ class CrmFunnelPipelineReport(models.Model):
                 AS days_in_stage,
             CASE WHEN owner.lead_id IS NULL THEN lead.user_id
                  ELSE NULLIF(owner.old_value_integer, 0) END AS user_id,
+            lead.user_id AS owner_id,
             lead.team_id,
             lead.company_id,
             lead.partner_id,
@@ -224,3 +259,77 @@ class CrmFunnelPipelineReport(models.Model):
 
     def _where(self):
         return SQL("lead.type = 'opportunity'")
+
+    # Groups read from the kept sums (signed rows summed per group) when the
+    # groups, measures, filters and access rules are all on their dimensions;
+    # anything else (a customer, an expected closing, the records) per row.
+
+    @api.model
+    def _read_group(self, domain, groupby=(), aggregates=(), having=(), **kwargs):
+        report = self
+        if self._reads_kept_sums(domain, groupby, aggregates):
+            report = self.with_context(**{KEPT_SUMS: True})
+        return super(CrmFunnelPipelineReport, report)._read_group(
+            domain, groupby, aggregates, having, **kwargs
+        )
+
+    @api.model
+    def _reads_kept_sums(self, domain, groupby, aggregates):
+        if self.env.context.get(PER_ROW):
+            return False
+        if not set(groupby) <= KEPT_DIMENSIONS:
+            return False
+        if not set(aggregates) <= KEPT_AGGREGATES:
+            return False
+        rules = self.env["ir.rule"]._compute_domain(self._name, "read") or []
+        return all(
+            leaf[0].split(".")[0] in KEPT_DIMENSIONS
+            for leaf in expression.normalize_domain(domain) + list(rules)
+            if expression.is_leaf(leaf)
+            and leaf not in (expression.TRUE_LEAF, expression.FALSE_LEAF)
+        )
+
+    def _read_group_select(self, aggregate_spec, query):
+        if not self.env.context.get(KEPT_SUMS):
+            return super()._read_group_select(aggregate_spec, query)
+
+        def total(column):
+            return SQL("SUM(%s)", SQL.identifier(self._table, column))
+
+        count = total("cnt")
+        if aggregate_spec == "__count":
+            return SQL("COALESCE(%s, 0)", count)
+        if aggregate_spec == "opportunity_count:sum":
+            return SQL("NULLIF(%s, 0)", count)
+        if aggregate_spec in ("amount:sum", "weighted_amount:sum"):
+            column = "amount" if aggregate_spec == "amount:sum" else "weighted"
+            # No opportunity: no amount (as SUM over no row), not 0.
+            return SQL("CASE WHEN %s <> 0 THEN %s END", count, total(column))
+        if aggregate_spec == "win_rate:avg":
+            return SQL(
+                "%s / NULLIF(%s, 0)", total("win_rate_sum"), total("win_rate_cnt")
+            )
+        # days_in_stage:avg: the average of (cutoff - date_stage) in days.
+        return SQL(
+            "(%s * EXTRACT(EPOCH FROM %s::timestamp) - %s) / 86400.0 / NULLIF(%s, 0)",
+            total("stage_cnt"),
+            self._as_of_cutoff(),
+            total("stage_epoch_sum"),
+            total("stage_cnt"),
+        )
+
+    def _read_group_having(self, having_domain, query):
+        having = super()._read_group_having(having_domain, query)
+        if not self.env.context.get(KEPT_SUMS):
+            return having
+        # Groups every opportunity left add up to nothing: not a group.
+        left = SQL("SUM(%s) <> 0", SQL.identifier(self._table, "cnt"))
+        return SQL("(%s AND %s)", having, left) if having else left
+
+    def init(self):
+        setup_pipeline_sums(self.env.cr)
+
+    @api.model
+    def _cron_compact(self):
+        """Fold the kept movements into one row per group (same sums)."""
+        compact_pipeline_sums(self.env.cr)

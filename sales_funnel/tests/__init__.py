@@ -17,6 +17,7 @@ from . import test_funnel_summary
 from . import test_forecast_report
 from . import test_stage_analytics
 from . import test_pipeline_as_of
+from . import test_pipeline_as_of_kept
 from . import test_funnel_health
 from . import test_funnel_dashboard
 from . import test_performance
