@@ -6,11 +6,13 @@ from psycopg2.errors import SerializationFailure
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
-from odoo.tools import SQL
+from odoo.tools import SQL, float_round
 
 from .. import funnel_terms as terms
 from .crm_grade_indicator import CUSTOMER_SOURCES
 from .crm_grade_matrix import GRADES
+
+SCORE_DIGITS = 2
 
 # A change of one of these regrades the deal (the customer's history is
 # followed by the daily regrade).
@@ -44,7 +46,7 @@ class CrmLead(models.Model):
         "the indicators, or a pre-assessment rule.",
     )
     grade_score = fields.Float(
-        digits=(16, 2),
+        digits=(16, SCORE_DIGITS),
         readonly=True,
         copy=False,
         aggregator="avg",
@@ -155,6 +157,9 @@ class CrmLead(models.Model):
                     new_lines.append(
                         dict(line_vals, lead_id=lead.id, indicator_id=indicator.id)
                     )
+            # Graded on the score as shown (two decimals): a shown 4.00 is
+            # never a B under an A threshold of 4.0.
+            total = float_round(total, precision_digits=SCORE_DIGITS)
             for (lead_id, _indicator_id), line in list(existing.items()):
                 if lead_id == lead.id and (
                     not weights or line.indicator_id not in weights

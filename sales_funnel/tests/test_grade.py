@@ -51,6 +51,18 @@ class TestGrade(GradeCase):
         )
         self.assertEqual(self.lead.grade, "d")
 
+    def test_the_grade_follows_the_score_shown(self):
+        # A threshold equal to the score shown (two decimals) gives that
+        # grade, whatever decimals the weights leave behind.
+        score = self.lead.grade_score
+        self.matrix.with_user(self.manager).write(
+            {"threshold_a": score, "threshold_b": score - 1, "threshold_c": 1.0}
+        )
+        self.assertEqual(self.lead.grade, "a")
+        self.assertEqual(self.lead.grade_score, score)
+        self.matrix.with_user(self.manager).write({"threshold_a": score + 0.01})
+        self.assertEqual(self.lead.grade, "b")
+
     def test_amount_change_regrades(self):
         lead = self.lead.with_user(self.salesman)
         lead.expected_revenue = 1500000
