@@ -68,6 +68,43 @@ def sums_mismatches(cr, delta, recount_source):
     return only_kept + only_recount, groups
 
 
+# The kept spans' columns in the order of the recount (crm_funnel_pipeline_sums._spans).
+SPAN_COLUMNS = (
+    "lead_id, date_from, date_to, company_id, team_id, owner_id, user_id,"
+    " stage_id, state, amount, weighted, win_rate, date_stage"
+)
+
+
+def pipeline_mismatches(cr):
+    """The kept spans of Pipeline as of a date against a recount from the
+    history and the tracked values, and their movements against the kept
+    sums of every level: (rows that differ, spans, groups)."""
+    from odoo.addons.sales_funnel.report import crm_funnel_pipeline_sums as kept
+
+    recount = kept._spans().replace("= ANY(lead_ids)", "IS NOT NULL")
+    cr.execute(
+        f"""
+        DROP TABLE IF EXISTS check_spans;
+        CREATE TEMP TABLE check_spans ON COMMIT DROP AS {recount};
+        SELECT (SELECT count(*) FROM (TABLE check_spans EXCEPT ALL
+                                      SELECT {SPAN_COLUMNS} FROM {kept.SPAN}) a)
+             + (SELECT count(*) FROM (SELECT {SPAN_COLUMNS} FROM {kept.SPAN}
+                                      EXCEPT ALL TABLE check_spans) b),
+               (SELECT count(*) FROM check_spans)
+        """
+    )
+    spans_differ, spans = cr.fetchone()
+    levels = ", ".join(f"('{level}')" for level in kept._LEVELS)
+    moves = f"""
+        SELECT levels.level, date_trunc(levels.level, moves.date) AS bucket,
+               {kept.DIMENSIONS}, {", ".join(kept.DELTAS.sums)}
+          FROM ({kept._moves(kept.SPAN, 1)}) moves
+         CROSS JOIN (VALUES {levels}) AS levels(level)
+    """
+    sums_differ, groups = sums_mismatches(cr, kept.DELTAS, moves)
+    return spans_differ, spans, sums_differ, groups
+
+
 def check_sums(cr):
     from odoo.addons.sales_funnel.report import crm_funnel_summary, crm_stage_flow
 
@@ -79,7 +116,13 @@ def check_sums(cr):
         crm_stage_flow.DELTAS,
         crm_stage_flow._flow_rows(1, crm_stage_flow._HISTORY),
     )
+    spans_differ, spans, pipeline_differ, pipeline_groups = pipeline_mismatches(cr)
     return {
+        "pipeline as of a date = recount from the history": (
+            spans_differ == 0 and pipeline_differ == 0,
+            f"{spans_differ} span(s) differ of {spans}, {pipeline_differ} group(s)"
+            f" of the kept sums differ of {pipeline_groups}",
+        ),
         "funnel sums = recount from crm_lead": (
             funnel == 0,
             f"{funnel} group(s) differ of {funnel_groups}",
