@@ -86,13 +86,17 @@ class CrmLead(models.Model):
             ["stage_id", "priority DESC", "id DESC"],
             where="active",
         )
-        # Stuck opportunities, oldest first, without the won and lost ones.
+        # Stuck opportunities, oldest first, without the won and lost ones (the
+        # dashboard's ten: a walk of this index). Its condition is the stuck
+        # query's own (COALESCE): with ``probability < 100`` PostgreSQL could
+        # not use it and walked 60,000 closed deals at 1,000,000 (0.4 s).
+        self.env.cr.execute("DROP INDEX IF EXISTS crm_lead_sales_funnel_stuck_idx")
         tools.create_index(
             self.env.cr,
-            "crm_lead_sales_funnel_stuck_idx",
+            "crm_lead_sales_funnel_stuck_order_idx",
             self._table,
             ["date_last_stage_update"],
-            where="active AND type = 'opportunity' AND probability < 100",
+            where="active AND type = 'opportunity' AND COALESCE(probability, 0) < 100",
         )
         return res
 
