@@ -10,8 +10,9 @@ from .. import funnel_terms as terms
 from ..models.crm_lead_source import FUNNEL_SOURCES
 from .crm_funnel_source_sums import (
     AGGREGATES,
-    DELTAS,
     GROUPS,
+    MONTHLY,
+    TOTALS,
     compact_source_sums,
     days_between,
     setup_source_sums,
@@ -171,7 +172,7 @@ class CrmFunnelSourceReport(models.Model):
     @property
     def _table_query(self):
         if self.env.context.get(_KEPT):
-            return SQL("SELECT * FROM %s", SQL.identifier(DELTAS.table))
+            return SQL("SELECT * FROM %s", SQL.identifier(self.env.context[_KEPT]))
         return self._query()
 
     # The kept sums, when they answer.
@@ -188,17 +189,16 @@ class CrmFunnelSourceReport(models.Model):
         order=None,
     ):
         context = self.env.context
-        if (
-            context.get(_KEPT)
-            or context.get(PER_ROW)
-            or not self._kept_answers(domain, groupby, aggregates, having, order)
-        ):
+        table = None
+        if not context.get(_KEPT) and not context.get(PER_ROW):
+            table = self._kept_table(domain, groupby, aggregates, having, order)
+        if not table:
             return super()._read_group(
                 domain, groupby, aggregates, having, offset, limit, order
             )
         # The same query on the sums' rows (the record rules included): only
         # the groups that still have rows.
-        rows = self.with_context(**{_KEPT: True})._read_group(
+        rows = self.with_context(**{_KEPT: table})._read_group(
             domain, groupby, aggregates, [("__count", "!=", 0)], offset, limit, order
         )
         return [
@@ -222,23 +222,29 @@ class CrmFunnelSourceReport(models.Model):
             value = f"CASE WHEN SUM({alias}.cnt) <> 0 THEN {value} END"
         return SQL(value)
 
-    def _kept_answers(self, domain, groupby, aggregates, having, order):
-        """Whether the kept sums answer this read_group exactly."""
+    def _kept_table(self, domain, groupby, aggregates, having, order):
+        """The table of kept sums that answers this read_group exactly, if any."""
         if having or any(spec not in AGGREGATES for spec in aggregates):
-            return False
+            return None
         if not all(self._kept_groupby(spec) for spec in groupby):
-            return False
+            return None
         if order:
             # Each term orders by a grouping or a measure of the sums.
             names = [term.split()[0] for term in order.split(",") if term.strip()]
             if any(name not in groupby and name not in AGGREGATES for name in names):
-                return False
+                return None
         rules = [] if self.env.su else self.env["ir.rule"]._compute_domain(self._name)
-        leaves = expression.normalize_domain(domain) + list(rules or [])
-        return all(
-            leaf in expression.DOMAIN_OPERATORS or self._kept_leaf(leaf)
-            for leaf in leaves
+        leaves = [
+            leaf
+            for leaf in expression.normalize_domain(domain) + list(rules or [])
+            if leaf not in expression.DOMAIN_OPERATORS
+        ]
+        if not all(self._kept_leaf(leaf) for leaf in leaves):
+            return None
+        monthly = any(spec.startswith("date:") for spec in groupby) or any(
+            leaf[0] == "date" for leaf in leaves
         )
+        return MONTHLY.table if monthly else TOTALS.table
 
     def _kept_groupby(self, spec):
         name, _sep, granularity = spec.partition(":")

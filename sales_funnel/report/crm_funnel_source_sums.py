@@ -35,27 +35,49 @@ GROUPS = (
     "stage_id",
     "date",
 )
-DELTAS = DeltaSums(
-    "crm_funnel_source_delta",
-    group=", ".join(GROUPS),
-    sums=[
-        "cnt",
-        "qualified",
-        "won",
-        "amount",
-        "days_sum",
-        "days_count",
-        "cycle_sum",
-        "cycle_count",
-    ],
-    columns_sql="company_id integer, team_id integer, user_id integer,"
+_SUMS = [
+    "cnt",
+    "qualified",
+    "won",
+    "amount",
+    "days_sum",
+    "days_count",
+    "cycle_sum",
+    "cycle_count",
+]
+_COLUMNS = (
+    "company_id integer, team_id integer, user_id integer,"
     " funnel_source varchar, campaign_id integer, step varchar NOT NULL,"
-    " stage_id integer, date timestamp,"
+    " stage_id integer, {date}"
     " cnt integer NOT NULL, qualified integer NOT NULL, won integer NOT NULL,"
     " amount numeric NOT NULL, days_sum numeric NOT NULL,"
     " days_count integer NOT NULL, cycle_sum numeric NOT NULL,"
-    " cycle_count integer NOT NULL",
+    " cycle_count integer NOT NULL"
 )
+# Per month of arrival, and the same sums without the month: a twentieth of
+# the rows, read when no filter or grouping names the month.
+MONTHLY = DeltaSums(
+    "crm_funnel_source_delta",
+    group=", ".join(GROUPS),
+    sums=_SUMS,
+    columns_sql=_COLUMNS.format(date="date timestamp,"),
+)
+TOTALS = DeltaSums(
+    "crm_funnel_source_total_delta",
+    group=", ".join(name for name in GROUPS if name != "date"),
+    sums=_SUMS,
+    columns_sql=_COLUMNS.format(date=""),
+)
+_KEPT = (MONTHLY, TOTALS)
+
+
+def _insert(source, prefix=""):
+    """SQL text: add the rows of ``source`` to both tables."""
+    return ";".join(kept.insert(source, prefix) for kept in _KEPT)
+
+
+def _delete(condition):
+    return ";".join(f"DELETE FROM {kept.table} WHERE {condition}" for kept in _KEPT)
 
 
 def days_between(later, earlier):
@@ -180,23 +202,22 @@ def _changed_stays(name):
     return f"(SELECT * FROM {name} WHERE id IN (SELECT id FROM changed))"
 
 
-_LEAD_STEPS_REBUILD = f"""
-    DELETE FROM {DELTAS.table} WHERE step <> 'stage';
-    {DELTAS.insert(_lead_steps(1, "crm_lead"))}
-"""
+_LEAD_STEPS_REBUILD = (
+    _delete("step <> 'stage'") + ";" + _insert(_lead_steps(1, "crm_lead"))
+)
 # name: (table, event, referencing, body)
 _TRIGGERS = {
     "sales_funnel_source_insert": (
         "crm_lead",
         "INSERT",
         "NEW TABLE AS new_rows",
-        DELTAS.insert(_lead_steps(1, "new_rows")),
+        _insert(_lead_steps(1, "new_rows")),
     ),
     "sales_funnel_source_update": (
         "crm_lead",
         "UPDATE",
         "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        DELTAS.insert(
+        _insert(
             _lead_steps(-1, "old_rows", _IN_CHANGED)
             + " UNION ALL "
             + _lead_steps(1, "new_rows", _IN_CHANGED),
@@ -207,7 +228,7 @@ _TRIGGERS = {
         "crm_lead",
         "DELETE",
         "OLD TABLE AS old_rows",
-        DELTAS.insert(_lead_steps(-1, "old_rows")),
+        _insert(_lead_steps(-1, "old_rows")),
     ),
     # A stage that becomes (or stops being) a won stage: the won rows again
     # (Stage Analysis' rows follow with their own trigger).
@@ -221,13 +242,13 @@ _TRIGGERS = {
         STAYS,
         "INSERT",
         "NEW TABLE AS new_rows",
-        DELTAS.insert(_stage_steps(1, "new_rows")),
+        _insert(_stage_steps(1, "new_rows")),
     ),
     "sales_funnel_source_stay_update": (
         STAYS,
         "UPDATE",
         "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        DELTAS.insert(
+        _insert(
             _stage_steps(-1, _changed_stays("old_rows"))
             + " UNION ALL "
             + _stage_steps(1, _changed_stays("new_rows")),
@@ -238,28 +259,25 @@ _TRIGGERS = {
         STAYS,
         "DELETE",
         "OLD TABLE AS old_rows",
-        DELTAS.insert(_stage_steps(-1, "old_rows")),
+        _insert(_stage_steps(-1, "old_rows")),
     ),
     # Stage Analysis' rows rebuilt: emptied first, then inserted again.
     "sales_funnel_source_stay_truncate": (
         STAYS,
         "TRUNCATE",
         "",
-        f"DELETE FROM {DELTAS.table} WHERE step = 'stage'",
+        _delete("step = 'stage'"),
     ),
 }
-_SETUP = DELTAS.create_table() + "".join(
+_SETUP = "".join(kept.create_table() for kept in _KEPT) + "".join(
     trigger_function(name, body) + statement_trigger(name, table, event, referencing)
     for name, (table, event, referencing, body) in _TRIGGERS.items()
 )
-_FILL = DELTAS.insert(
-    _lead_steps(1, "crm_lead") + " UNION ALL " + _stage_steps(1, STAYS)
-)
-_COMPACT = DELTAS.compact()
-_DROP = (
-    "".join(drop_trigger(name, table) for name, (table, *_rest) in _TRIGGERS.items())
-    + DELTAS.drop_table()
-)
+_ROWS = _lead_steps(1, "crm_lead") + " UNION ALL " + _stage_steps(1, STAYS)
+_COMPACT = ";".join(kept.compact() for kept in _KEPT)
+_DROP = "".join(
+    drop_trigger(name, table) for name, (table, *_rest) in _TRIGGERS.items()
+) + "".join(kept.drop_table() for kept in _KEPT)
 
 
 def setup_source_sums(env):
@@ -267,9 +285,10 @@ def setup_source_sums(env):
     when empty."""
     cr = env.cr
     cr.execute(_SETUP)
-    cr.execute(f"SELECT 1 FROM {DELTAS.table} LIMIT 1")  # noqa: S608 (fixed name)
-    if not cr.fetchone():
-        cr.execute(_FILL)
+    for kept in _KEPT:
+        cr.execute(f"SELECT 1 FROM {kept.table} LIMIT 1")  # noqa: S608 (fixed name)
+        if not cr.fetchone():
+            cr.execute(kept.insert(_ROWS))
 
 
 def compact_source_sums(env):

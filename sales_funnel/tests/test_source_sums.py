@@ -4,7 +4,7 @@ from odoo.sql_db import Cursor
 from odoo.tests import tagged
 
 from ..report.crm_funnel_source_report import PER_ROW
-from ..report.crm_funnel_source_sums import AGGREGATES, DELTAS
+from ..report.crm_funnel_source_sums import AGGREGATES, MONTHLY, TOTALS
 from .common import AnalyticsCase
 
 MEASURES = [spec for spec in AGGREGATES if spec != "__count"]
@@ -183,21 +183,26 @@ class TestSourceSums(AnalyticsCase):
         Report._read_group([], groupby, MEASURES)  # the record rules, cached
         with patch.object(Cursor, "execute", spy), self.assertQueryCount(1):
             Report._read_group([], groupby, MEASURES)
-        self.assertIn(DELTAS.table, queries[-1])
+        self.assertIn(TOTALS.table, queries[-1])
         self.assertNotIn("crm_lead_stage_history", queries[-1])
         # A drill-down to the records reads the rows.
         queries.clear()
         with patch.object(Cursor, "execute", spy):
             Report._read_group([], ["lead_id"], ["__count"])
-        self.assertNotIn(DELTAS.table, " ".join(queries))
+        self.assertNotIn("_delta", " ".join(queries))
         self.assertIn("crm_lead_stage_history", " ".join(queries))
-        # A time zone's month: the rows (the sums' months are UTC ones).
+        # By month of arrival: the monthly sums; a time zone's month: the
+        # rows (the sums' months are UTC ones).
+        queries.clear()
+        with patch.object(Cursor, "execute", spy):
+            Report._read_group([], ["date:month"], ["__count"])
+        self.assertIn(MONTHLY.table, queries[-1])
         queries.clear()
         with patch.object(Cursor, "execute", spy):
             Report.with_context(tz="Asia/Shanghai")._read_group(
                 [], ["date:month"], ["__count"]
             )
-        self.assertNotIn(DELTAS.table, " ".join(queries))
+        self.assertNotIn("_delta", " ".join(queries))
 
     def test_every_write_path(self):
         """A change shows at once, in the same transaction."""
