@@ -3,7 +3,9 @@
 The report has one row per lead or opportunity and step it reached (≈ 3.7 an
 opportunity); its pivot and graph sum them by source, campaign, step, stage,
 salesperson, team, company and month of arrival. Statement triggers append
-signed deltas per such group to ``crm_funnel_source_delta``:
+signed deltas per such group to ``crm_funnel_source_delta`` (and per group
+without the month to ``crm_funnel_source_total_delta``, a twentieth of the
+rows, for the reads that name no month):
 
 - the steps read from the opportunity itself (lead pool, opportunity, won),
   from crm_lead's changed rows, as the funnel forecast does;
@@ -18,6 +20,8 @@ PostgreSQL's ``avg`` computes it (the per-row days are rounded to a fixed
 scale, so the sums carry the same digits whatever the rows), hence equal to
 the per-row answer.
 """
+
+from odoo.tools import SQL
 
 from .. import funnel_terms as terms
 from .crm_funnel_stage_stay import TABLE as STAYS
@@ -286,7 +290,7 @@ def setup_source_sums(env):
     cr = env.cr
     cr.execute(_SETUP)
     for kept in _KEPT:
-        cr.execute(f"SELECT 1 FROM {kept.table} LIMIT 1")  # noqa: S608 (fixed name)
+        cr.execute(SQL("SELECT 1 FROM %s LIMIT 1", SQL.identifier(kept.table)))
         if not cr.fetchone():
             cr.execute(kept.insert(_ROWS))
 

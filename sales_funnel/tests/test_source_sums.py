@@ -8,7 +8,7 @@ from ..report.crm_funnel_source_sums import AGGREGATES, MONTHLY, TOTALS
 from .common import AnalyticsCase
 
 MEASURES = [spec for spec in AGGREGATES if spec != "__count"]
-EVERY_GROUP = [
+EVERY_GROUP = (
     "funnel_source",
     "campaign_id",
     "step",
@@ -17,7 +17,7 @@ EVERY_GROUP = [
     "team_id",
     "company_id",
     "date:month",
-]
+)
 
 
 @tagged("post_install", "-at_install")
@@ -99,7 +99,7 @@ class TestSourceSums(AnalyticsCase):
             fast, rows = self._answers(
                 self.env["crm.funnel.source.report"].with_user(user),
                 list(domain),
-                groupby,
+                list(groupby),
             )
             self.assertTrue(rows)
             self.assertEqual(fast, rows, f"{user.name}: {domain} by {groupby}")
@@ -118,7 +118,7 @@ class TestSourceSums(AnalyticsCase):
             ["team_id", "company_id"],
             ["date:month", "funnel_source"],
             ["date:year"],
-            EVERY_GROUP,
+            list(EVERY_GROUP),
         ]
         domains = [
             [],
