@@ -1,11 +1,33 @@
-from odoo import fields, models
+import datetime
+
+import pytz
+
+from odoo import api, fields, models
+from odoo.osv import expression
 from odoo.tools import SQL
 
 from .. import funnel_terms as terms
 from ..models.crm_lead_source import FUNNEL_SOURCES
+from .crm_funnel_source_sums import (
+    AGGREGATES,
+    GROUPS,
+    MONTHLY,
+    TOTALS,
+    compact_source_sums,
+    days_between,
+    setup_source_sums,
+)
 
 # History events that put an opportunity into a stage.
 ENTRY_EVENTS = ("create", "forward", "backward")
+# Context keys: read the per-row answer (tests, comparisons); the kept sums
+# stand in for the rows (internal).
+PER_ROW = "source_report_per_row"
+_KEPT = "_source_report_kept"
+# Groupings of the month of arrival the monthly sums answer (in UTC).
+_MONTHLY = {"month", "quarter", "year", "month_number", "quarter_number", "year_number"}
+_UTC = {"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Etc/UCT", "UCT", "Universal", "Zulu"}
+_LEAF_OPERATORS = {"=", "!=", "in", "not in"}
 
 
 class CrmFunnelSourceReport(models.Model):
@@ -18,6 +40,12 @@ class CrmFunnelSourceReport(models.Model):
     figures; every rate is the average of a 0/100 flag over the rows of one
     step (NULL elsewhere), so it stays a true ratio whatever the grouping:
     qualified ÷ leads, won ÷ opportunities, won ÷ reached for each step.
+
+    The pivot and graph read sums kept by PostgreSQL triggers instead of the
+    rows (``crm_funnel_source_sums.py``) when every filter, record rule,
+    grouping and measure is one of theirs: source, campaign, step, stage,
+    salesperson, team, company, month of arrival (UTC); any other (a
+    drill-down to the rows) reads the rows.
     """
 
     _name = "crm.funnel.source.report"
@@ -40,6 +68,7 @@ class CrmFunnelSourceReport(models.Model):
             "create_date",
             "date_conversion",
             "date_closed",
+            "date_last_stage_update",
         ],
         "crm.stage": ["sequence", "is_won"],
     }
@@ -124,6 +153,7 @@ class CrmFunnelSourceReport(models.Model):
     )
 
     def init(self):
+        setup_source_sums(self.env)
         # Stages reached per opportunity: read from this index alone.
         self.env.cr.execute(
             SQL(
@@ -141,7 +171,110 @@ class CrmFunnelSourceReport(models.Model):
 
     @property
     def _table_query(self):
+        if self.env.context.get(_KEPT):
+            return SQL("SELECT * FROM %s", SQL.identifier(self.env.context[_KEPT]))
         return self._query()
+
+    # The kept sums, when they answer.
+
+    @api.model
+    def _read_group(
+        self,
+        domain,
+        groupby=(),
+        aggregates=(),
+        having=(),
+        offset=0,
+        limit=None,
+        order=None,
+    ):
+        context = self.env.context
+        table = None
+        if not context.get(_KEPT) and not context.get(PER_ROW):
+            table = self._kept_table(domain, groupby, aggregates, having, order)
+        if not table:
+            return super()._read_group(
+                domain, groupby, aggregates, having, offset, limit, order
+            )
+        # The same query on the sums' rows (the record rules included): only
+        # the groups that still have rows.
+        rows = self.with_context(**{_KEPT: table})._read_group(
+            domain, groupby, aggregates, [("__count", "!=", 0)], offset, limit, order
+        )
+        return [
+            tuple(
+                value.with_env(self.env)
+                if isinstance(value, models.BaseModel)
+                else value
+                for value in row
+            )
+            for row in rows
+        ]
+
+    def _read_group_select(self, aggregate_spec, query):
+        if not self.env.context.get(_KEPT):
+            return super()._read_group_select(aggregate_spec, query)
+        alias = SQL.identifier(self._table).code
+        value = AGGREGATES[aggregate_spec].format(d=alias)
+        if aggregate_spec != "__count":
+            # No row, no value (as over the report's rows), even where the
+            # deltas of a group add up to nothing.
+            value = f"CASE WHEN SUM({alias}.cnt) <> 0 THEN {value} END"
+        return SQL(value)
+
+    def _kept_table(self, domain, groupby, aggregates, having, order):
+        """The table of kept sums that answers this read_group exactly, if any."""
+        if having or any(spec not in AGGREGATES for spec in aggregates):
+            return None
+        if not all(self._kept_groupby(spec) for spec in groupby):
+            return None
+        if order:
+            # Each term orders by a grouping or a measure of the sums.
+            names = [term.split()[0] for term in order.split(",") if term.strip()]
+            if any(name not in groupby and name not in AGGREGATES for name in names):
+                return None
+        rules = [] if self.env.su else self.env["ir.rule"]._compute_domain(self._name)
+        leaves = [
+            leaf
+            for leaf in expression.normalize_domain(domain) + list(rules or [])
+            if leaf not in expression.DOMAIN_OPERATORS
+        ]
+        if not all(self._kept_leaf(leaf) for leaf in leaves):
+            return None
+        monthly = any(spec.startswith("date:") for spec in groupby) or any(
+            leaf[0] == "date" for leaf in leaves
+        )
+        return MONTHLY.table if monthly else TOTALS.table
+
+    def _kept_groupby(self, spec):
+        name, _sep, granularity = spec.partition(":")
+        if name in GROUPS and name != "date":
+            return not granularity
+        if name != "date" or granularity not in _MONTHLY:
+            return False
+        tz = self.env.context.get("tz")
+        return tz not in pytz.all_timezones_set or tz in _UTC
+
+    def _kept_leaf(self, leaf):
+        if not isinstance(leaf, (list, tuple)) or len(leaf) != 3:
+            return False
+        if tuple(leaf) in (expression.TRUE_LEAF, expression.FALSE_LEAF):
+            return True
+        name, operator, value = leaf
+        if name == "date":
+            return (operator in ("=", "!=") and value is False) or (
+                operator in (">=", "<") and _month_start(value)
+            )
+        if name not in GROUPS or operator not in _LEAF_OPERATORS:
+            return False
+        values = value if isinstance(value, (list, tuple)) else [value]
+        kind = int if self._fields[name].type == "many2one" else str
+        return all(v is False or v is None or isinstance(v, kind) for v in values)
+
+    @api.model
+    def _cron_compact(self):
+        """Fold the kept deltas into one row per group (same sums, fewer rows)."""
+        compact_source_sums(self.env)
 
     def _query(self):
         return SQL(
@@ -214,7 +347,6 @@ class CrmFunnelSourceReport(models.Model):
         )
 
     def _select(self):
-        days = "EXTRACT(EPOCH FROM %s - step.create_date) / 86400.0"
         return SQL(
             """
             step.row_id AS id,
@@ -249,8 +381,9 @@ class CrmFunnelSourceReport(models.Model):
             %(days_to_step)s AS days_to_step,
             CASE WHEN step.step = 'won' THEN %(cycle_days)s END AS cycle_days
             """,
-            days_to_step=SQL(days % "step.date_step"),
-            cycle_days=SQL(days % "step.date_won"),
+            # Rounded as the kept sums round them (crm_funnel_source_sums.py).
+            days_to_step=SQL(days_between("step.date_step", "step.create_date")),
+            cycle_days=SQL(days_between("step.date_won", "step.create_date")),
         )
 
     def _from(self):
@@ -258,3 +391,15 @@ class CrmFunnelSourceReport(models.Model):
 
     def _where(self):
         return SQL("TRUE")
+
+
+def _month_start(value):
+    """Whether ``value`` (a datetime or its string) is the first instant of a
+    month: a bound of the monthly sums."""
+    try:
+        moment = fields.Datetime.to_datetime(value)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(moment, datetime.datetime) and moment == moment.replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )

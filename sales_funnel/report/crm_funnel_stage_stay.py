@@ -1,7 +1,9 @@
 """Stage Analysis' rows, kept exact by PostgreSQL in the writing transaction.
 
 One row per opportunity and funnel stage it reached (its stays there added
-up), as ``crm.funnel.stage.report`` shows them. Rebuilding them from the whole
+up), as ``crm.funnel.stage.report`` shows them; Source Effectiveness sums them
+by source (``crm_funnel_source_sums.py``) and reads the opportunity's source,
+campaign, dates, amount and won state copied here. Rebuilding them from the whole
 stage history on every read took 10 s at 1,000,000 opportunities; statement
 triggers recompute instead the rows of the opportunities whose history a
 statement changed (a stage change: one opportunity, a few rows), and copy the
@@ -15,6 +17,17 @@ from .delta_sums import drop_trigger, statement_trigger, trigger_function
 
 TABLE = "crm_funnel_stage_stay"
 _HISTORY = "crm_lead_stage_history"
+
+# The opportunity's columns Source Effectiveness reads, copied onto its rows
+# (added to an existing table on upgrade).
+_LEAD_COPIES = {
+    "funnel_source": "varchar",
+    "campaign_id": "integer",
+    "lead_date": "timestamp",
+    "date_conversion": "timestamp",
+    "amount": "numeric",
+    "lead_won": "boolean",
+}
 
 _COLUMNS = """
     id integer PRIMARY KEY,
@@ -32,12 +45,17 @@ _COLUMNS = """
     won boolean NOT NULL,
     days numeric,
     date_won timestamp,
-    date_funnel_entry timestamp
-"""
+    date_funnel_entry timestamp,
+""" + ",".join(f"{name} {kind}" for name, kind in _LEAD_COPIES.items())
 
 # Events that put an opportunity into a stage (a restore resumes a stay).
 ENTRY_EVENTS = "('create', 'forward', 'backward')"
 STAY_EVENTS = "('create', 'forward', 'backward', 'restore')"
+
+
+def _lead_won(lead, stage):
+    """SQL text: the opportunity ``lead`` (its stage ``stage`` joined) is won."""
+    return f"COALESCE({terms.won_opportunity(lead, stage).code}, FALSE)"
 
 
 def _stays(leads):
@@ -100,10 +118,14 @@ def _stays(leads):
                    FALSE
                ),
                COALESCE(stay.date_won >= stay.date, FALSE),
-               stay.days, stay.date_won, stay.date_funnel_entry
+               stay.days, stay.date_won, stay.date_funnel_entry,
+               lead.funnel_source, lead.campaign_id, lead.create_date,
+               lead.date_conversion, COALESCE(lead.expected_revenue, 0),
+               {_lead_won("lead", "lead_stage")}
           FROM stay
           JOIN crm_stage stage ON stage.id = stay.stage_id AND NOT {won}
           JOIN crm_lead lead ON lead.id = stay.lead_id
+          LEFT JOIN crm_stage lead_stage ON lead_stage.id = lead.stage_id
           CROSS JOIN ranks
          WHERE stay.entry_id IS NOT NULL
     """
@@ -136,22 +158,71 @@ _TRIGGERS = {
     ),
 }
 # The opportunity's columns the rows carry (a salesperson or team changed,
-# a lead converted): only the rows of the opportunities whose columns changed.
+# a lead converted, a deal won): only the rows of the opportunities whose
+# columns changed.
 _LEAD_TRIGGER = "sales_funnel_stay_lead_update"
+_LEAD_SOURCES = (
+    "user_id",
+    "team_id",
+    "company_id",
+    "partner_id",
+    "type",
+    "funnel_source",
+    "campaign_id",
+    "create_date",
+    "date_conversion",
+    "expected_revenue",
+    "active",
+    "stage_id",
+)
+_COPIED = (
+    "user_id, team_id, company_id, partner_id, is_opportunity, funnel_source,"
+    " campaign_id, lead_date, date_conversion, amount, lead_won"
+)
+
+
+def _copies(lead, stage):
+    """SQL text: the values of ``_COPIED`` for the opportunity ``lead``."""
+    return (
+        f"{lead}.user_id, {lead}.team_id, {lead}.company_id, {lead}.partner_id,"
+        f" {lead}.type = 'opportunity', {lead}.funnel_source, {lead}.campaign_id,"
+        f" {lead}.create_date, {lead}.date_conversion,"
+        f" COALESCE({lead}.expected_revenue, 0), {_lead_won(lead, stage)}"
+    )
+
+
 _LEAD_BODY = f"""
     UPDATE {TABLE} stay
-       SET user_id = n.user_id, team_id = n.team_id, company_id = n.company_id,
-           partner_id = n.partner_id, is_opportunity = n.type = 'opportunity'
-      FROM new_rows n JOIN old_rows o ON o.id = n.id
+       SET ({_COPIED}) = ({_copies("n", "ns")})
+      FROM new_rows n
+      JOIN old_rows o ON o.id = n.id
+      LEFT JOIN crm_stage ns ON ns.id = n.stage_id
      WHERE stay.lead_id = n.id
-       AND (o.user_id, o.team_id, o.company_id, o.partner_id, o.type)
+       AND ({", ".join(f"o.{name}" for name in _LEAD_SOURCES)})
            IS DISTINCT FROM
-           (n.user_id, n.team_id, n.company_id, n.partner_id, n.type)
+           ({", ".join(f"n.{name}" for name in _LEAD_SOURCES)})
+       AND ({", ".join(f"stay.{name.strip()}" for name in _COPIED.split(","))})
+           IS DISTINCT FROM ({_copies("n", "ns")})
+"""
+# A stage that becomes (or stops being) a won stage wins (or reopens) the
+# opportunities in it.
+_STAGE_TRIGGER = "sales_funnel_stay_stage_won"
+_STAGE_BODY = f"""
+    UPDATE {TABLE} stay
+       SET lead_won = {_lead_won("lead", "stage")}
+      FROM crm_lead lead
+      LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+     WHERE stay.lead_id = lead.id
+       AND stay.lead_won IS DISTINCT FROM {_lead_won("lead", "stage")}
 """
 
 _SETUP = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} ({_COLUMNS});"
-    f"CREATE INDEX IF NOT EXISTS {TABLE}_lead_id_idx ON {TABLE} (lead_id);"
+    + "".join(
+        f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS {name} {kind};"
+        for name, kind in _LEAD_COPIES.items()
+    )
+    + f"CREATE INDEX IF NOT EXISTS {TABLE}_lead_id_idx ON {TABLE} (lead_id);"
     # Stage Analysis' medians by stage: the rows come sorted from the index.
     f"CREATE INDEX IF NOT EXISTS {TABLE}_median_idx ON {TABLE}"
     " (stage_id, (CASE WHEN NOT still_in_stage THEN days END))"
@@ -167,6 +238,8 @@ _SETUP = (
         "UPDATE",
         "OLD TABLE AS old_rows NEW TABLE AS new_rows",
     )
+    + trigger_function(_STAGE_TRIGGER, _STAGE_BODY)
+    + statement_trigger(_STAGE_TRIGGER, "crm_stage", "UPDATE OF is_won")
 )
 _REBUILD = f"""
     TRUNCATE {TABLE};
@@ -176,17 +249,23 @@ _REBUILD = f"""
 _DROP = (
     "".join(drop_trigger(name, _HISTORY) for name in _TRIGGERS)
     + drop_trigger(_LEAD_TRIGGER, "crm_lead")
+    + drop_trigger(_STAGE_TRIGGER, "crm_stage")
     + f"DROP TABLE IF EXISTS {TABLE};"
 )
 
 
 def setup_stage_stays(env):
-    """Create the table and its triggers; fill it when new."""
+    """Create the table and its triggers; fill it when new or when it lacks
+    the opportunity's columns (an upgrade)."""
     cr = env.cr
-    cr.execute("SELECT to_regclass(%s)", [TABLE])
-    new = cr.fetchone()[0] is None
+    cr.execute(
+        "SELECT count(*) FROM information_schema.columns"
+        " WHERE table_name = %s AND column_name IN %s",
+        [TABLE, tuple(_LEAD_COPIES)],
+    )
+    complete = cr.fetchone()[0] == len(_LEAD_COPIES)
     cr.execute(_SETUP)
-    if new:
+    if not complete:
         rebuild_stage_stays(env)
 
 

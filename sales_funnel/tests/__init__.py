@@ -52,6 +52,7 @@ from . import test_entry_rules
 from . import test_lead_source
 from . import test_lead_pool
 from . import test_source_report
+from . import test_source_sums
 from . import test_grade_ahp
 from . import test_grade
 from . import test_ui_grade

@@ -1,5 +1,7 @@
 from odoo.addons.sales_funnel.hooks import post_init_hook
 
+from ..report.crm_funnel_source_report import PER_ROW
+from ..report.crm_funnel_source_sums import AGGREGATES
 from .common import FunnelCase
 
 
@@ -55,6 +57,16 @@ class TestPipelineAdoption(FunnelCase):
         self.assertEqual(criterion.stage_id, qualified)
         self.assertEqual(
             lost.with_context(active_test=False).criterion_ids.criterion_id, criterion
+        )
+        # Source Effectiveness' kept sums follow the re-labelled opportunities.
+        Report = self.env["crm.funnel.source.report"]
+        groupby = ["funnel_source", "step", "stage_id", "user_id"]
+        self.env.invalidate_all()
+        self.assertEqual(
+            Report._read_group([], groupby, list(AGGREGATES)),
+            Report.with_context(**{PER_ROW: True})._read_group(
+                [], groupby, list(AGGREGATES)
+            ),
         )
 
     def test_lost_deal_and_its_report_move_together(self):

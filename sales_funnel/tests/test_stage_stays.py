@@ -6,7 +6,8 @@ from .common import AnalyticsCase
 COLUMNS = (
     "id, lead_id, stage_id, date, user_id, team_id, company_id, partner_id,"
     " is_opportunity, is_funnel_entry, still_in_stage, passed, won, days,"
-    " date_won, date_funnel_entry"
+    " date_won, date_funnel_entry, funnel_source, campaign_id, lead_date,"
+    " date_conversion, amount, lead_won"
 )
 
 
