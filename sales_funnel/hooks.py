@@ -1,5 +1,7 @@
 from .pipeline_adoption import adopt_default_pipeline
+from .report.crm_funnel_stage_median import drop_medians
 from .report.crm_funnel_stage_stay import drop_stage_stays
+from .report.crm_funnel_stage_sums import drop_stage_sums
 from .report.crm_funnel_summary import drop_funnel_summary
 from .report.crm_stage_flow import drop_stage_flow
 
@@ -24,8 +26,10 @@ def post_init_hook(env):
 
 def uninstall_hook(env):
     """Drop what the ORM does not know: the triggers on crm_lead and on the
-    stage history that keep the funnel sums and the stage flow, and their
-    delta tables."""
+    stage history that keep the funnel sums, the stage flow and Stage
+    Analysis' rows and sums, and their tables."""
     drop_funnel_summary(env)
     drop_stage_flow(env)
+    drop_stage_sums(env)
+    drop_medians(env)
     drop_stage_stays(env)
