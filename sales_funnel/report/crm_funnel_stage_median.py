@@ -102,37 +102,41 @@ _FILL = f"DELETE FROM {HISTOGRAM.table};" + HISTOGRAM.insert(
 )
 
 
+_SETUP = (
+    "".join(
+        f"CREATE INDEX IF NOT EXISTS {_index_name(prefix)} ON {stay.TABLE}"
+        f" ({', '.join((*prefix, 'days'))}) WHERE {_LEFT};"
+        for prefix in PREFIXES
+    )
+    + HISTOGRAM.create_table()
+    + "".join(
+        trigger_function(name, body) + statement_trigger(name, stay.TABLE, event, ref)
+        for name, (event, ref, body) in _TRIGGERS.items()
+    )
+)
+_COMPACT = HISTOGRAM.compact()
+_DROP = (
+    "".join(drop_trigger(name, stay.TABLE) for name in _TRIGGERS)
+    + HISTOGRAM.drop_table()
+)
+
+
 def setup_medians(env):
     """The indexes, the kept histogram and its triggers (filled when new)."""
     cr = env.cr
-    for prefix in PREFIXES:
-        cr.execute(
-            f"CREATE INDEX IF NOT EXISTS {_index_name(prefix)} ON {stay.TABLE}"
-            f" ({', '.join((*prefix, 'days'))}) WHERE {_LEFT}"
-        )
     cr.execute("SELECT to_regclass(%s)", [HISTOGRAM.table])
     new = cr.fetchone()[0] is None
-    cr.execute(
-        HISTOGRAM.create_table()
-        + "".join(
-            trigger_function(name, body)
-            + statement_trigger(name, stay.TABLE, event, ref)
-            for name, (event, ref, body) in _TRIGGERS.items()
-        )
-    )
+    cr.execute(_SETUP)
     if new:
         cr.execute(_FILL)
 
 
 def compact_medians(env):
-    env.cr.execute(HISTOGRAM.compact())
+    env.cr.execute(_COMPACT)
 
 
 def drop_medians(env):
-    env.cr.execute(
-        "".join(drop_trigger(name, stay.TABLE) for name in _TRIGGERS)
-        + HISTOGRAM.drop_table()
-    )
+    env.cr.execute(_DROP)
 
 
 def _project(cell, prefix):

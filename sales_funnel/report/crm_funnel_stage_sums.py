@@ -237,31 +237,46 @@ class CrmFunnelStageSums(models.Model):
         "crm.stage": ["sequence", "is_won", "win_rate"],
     }
 
+    # The labels of Stage Analysis' fields.
     stage_id = fields.Many2one("crm.stage", readonly=True)
-    user_id = fields.Many2one("res.users", readonly=True)
-    team_id = fields.Many2one("crm.team", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    date = fields.Datetime(readonly=True, help="The period the rows entered in.")
-    is_funnel_entry = fields.Boolean(readonly=True)
+    date = fields.Datetime(
+        string="Entered On",
+        readonly=True,
+        help="The period the rows entered in: their month, or their hour near "
+        "the end of a month.",
+    )
+    is_funnel_entry = fields.Boolean(string="Funnel Entry", readonly=True)
     state = fields.Selection(
         [
             ("in_stage", "Still in Stage"),
             ("passed", "Passed"),
             ("stopped", "Did Not Pass"),
         ],
+        string="Outcome",
         readonly=True,
     )
-    entered_count = fields.Integer(readonly=True)
-    passed_count = fields.Integer(readonly=True)
-    won_count = fields.Integer(readonly=True)
-    days_count = fields.Integer(readonly=True)
+    entered_count = fields.Integer(string="Entered", readonly=True)
+    passed_count = fields.Integer(string="Passed", readonly=True)
+    won_count = fields.Integer(string="Won", readonly=True)
+    days_count = fields.Integer(string="Left the Stage", readonly=True)
     # Averages of Stage Analysis, made of the sums (_MEASURES).
-    pass_rate = fields.Float(readonly=True, aggregator="avg")
-    historical_win_rate = fields.Float(readonly=True, aggregator="avg")
-    win_rate = fields.Float(readonly=True, aggregator="avg")
-    days_in_stage = fields.Float(readonly=True, aggregator="avg")
-    days_to_won = fields.Float(readonly=True, aggregator="avg")
-    cycle_days = fields.Float(readonly=True, aggregator="avg")
+    pass_rate = fields.Float(string="Pass Rate (%)", readonly=True, aggregator="avg")
+    historical_win_rate = fields.Float(
+        string="Historical Win Rate (%)", readonly=True, aggregator="avg"
+    )
+    win_rate = fields.Float(
+        string="Preset Win Rate (%)", readonly=True, aggregator="avg"
+    )
+    days_in_stage = fields.Float(
+        string="Average Days in Stage", readonly=True, aggregator="avg"
+    )
+    days_to_won = fields.Float(string="Days to Won", readonly=True, aggregator="avg")
+    cycle_days = fields.Float(
+        string="Promotion Cycle (Days)", readonly=True, aggregator="avg"
+    )
 
     @property
     def _table_query(self):
