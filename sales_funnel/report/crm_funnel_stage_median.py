@@ -4,14 +4,14 @@ Partial indexes keep the rows that left their stage sorted by days within a
 few prefixes (stage; salesperson × stage; ...). A group whose rows are whole
 runs of one index (a stage, a salesperson's stages, a stage's rows of the
 user and the unassigned ones...) has its median at a known rank of those runs
-merged in order. Whether a group is whole runs is decided from the kept counts
+taken together. Whether a group is whole runs is decided from the kept counts
 (crm_funnel_stage_sums.py): its count equals the count of the runs it touches.
 
 To reach that rank without stepping over half the rows, statement triggers
-keep how many rows of each run fall in each of ~150 ranges of days (a
-geometric scale, fixed): the rank's range and its rank in the range follow,
-and the index is read from the range's start. Other groups (by month,
-filtered on dates) read the rows.
+keep how many rows of each run fall in each of ~160 ranges of days (a
+geometric scale, fixed): the ranges that hold the middle rows and the rank in
+them follow, and only those ranges of each run are read (an index range scan)
+and ranked. Other groups (by month, filtered on dates) read the rows.
 """
 
 from odoo import models
@@ -30,7 +30,7 @@ PREFIXES = [
     ("team_id", "stage_id"),
     ("stage_id", "is_funnel_entry", "passed"),
 ]
-# Beyond this many runs to merge, reading the rows is as quick.
+# Beyond this many runs (index scans) a group reads the rows.
 MAX_RUNS = 16
 # The dimensions of the kept sums that locate a row in every index.
 CELL = ["stage_id", "user_id", "team_id", "is_funnel_entry", "state"]
