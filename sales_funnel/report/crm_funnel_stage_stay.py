@@ -58,6 +58,51 @@ def _lead_won(lead, stage):
     return f"COALESCE({terms.won_opportunity(lead, stage).code}, FALSE)"
 
 
+# The figures of one row, as Stage Analysis shows them and as its kept sums
+# (crm_funnel_stage_sums.py) add them up: one definition for both. Days are
+# rounded to a fixed scale so that a sum has the same digits however it was
+# added up (a numeric's scale is the largest of its terms').
+DAYS_SCALE = 12
+
+
+def outcome_state(stay):
+    return f"""CASE WHEN {stay}.passed THEN 'passed'
+                    WHEN {stay}.still_in_stage THEN 'in_stage'
+                    ELSE 'stopped' END"""
+
+
+def days_in_stage(stay):
+    """Days spent in the stage, for the rows that left it."""
+    return (
+        f"CASE WHEN NOT {stay}.still_in_stage THEN round({stay}.days, {DAYS_SCALE}) END"
+    )
+
+
+def preset_win_rate(stage):
+    """The stage's preset win rate, exact (a float's average depends on the
+    order it is added up in)."""
+    return f"round({stage}.win_rate::numeric, 6)"
+
+
+def _days_between(start, end):
+    return f"round(EXTRACT(EPOCH FROM {end} - {start}) / 86400.0, {DAYS_SCALE})"
+
+
+def days_to_won(stay):
+    return (
+        f"CASE WHEN {stay}.won THEN"
+        f" {_days_between(f'{stay}.date', f'{stay}.date_won')} END"
+    )
+
+
+def cycle_days(stay):
+    """From funnel entry to the win, on the row of the funnel-entry stage."""
+    return (
+        f"CASE WHEN {stay}.won AND {stay}.is_funnel_entry THEN"
+        f" {_days_between(f'{stay}.date_funnel_entry', f'{stay}.date_won')} END"
+    )
+
+
 def _stays(leads):
     """SELECT the rows of the opportunities ``leads`` (an SQL set of ids) from
     the stage history: the query Stage Analysis used to run on every read."""

@@ -5,6 +5,7 @@ from . import test_stuck
 from . import test_company_size_slice
 from . import test_stuck_dates
 from . import test_stage_stays
+from . import test_stage_sums
 from . import test_handoff
 from . import test_handoff_remote
 from . import test_handoff_concurrency
