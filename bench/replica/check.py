@@ -81,7 +81,7 @@ def pipeline_mismatches(cr):
     sums of every level: (rows that differ, spans, groups)."""
     from odoo.addons.sales_funnel.report import crm_funnel_pipeline_sums as kept
 
-    recount = kept._spans().replace("= ANY(lead_ids)", "IS NOT NULL")
+    recount = kept._spans(among="IS NOT NULL")
     cr.execute(
         f"""
         DROP TABLE IF EXISTS check_spans;

@@ -23,7 +23,13 @@ from datetime import datetime
 from odoo.tools import SQL
 
 from .. import funnel_terms as terms
-from .delta_sums import DeltaSums, drop_trigger, statement_trigger, trigger_function
+from .delta_sums import (
+    DeltaSums,
+    changed_ids,
+    drop_trigger,
+    statement_trigger,
+    trigger_function,
+)
 
 SPAN = "crm_funnel_pipeline_span"
 _HISTORY = "crm_lead_stage_history"
@@ -91,22 +97,23 @@ def _first_change(field, after):
     """
 
 
-def _spans():
-    """SELECT the spans of the opportunities of the array ``lead_ids``."""
+def _spans(among="= ANY(lead_ids)"):
+    """SELECT the spans of the opportunities whose id is ``among`` (by default
+    the array ``lead_ids`` of the refresh function; ``IS NOT NULL``: all)."""
     amount = "COALESCE(revenue.old_value_float::numeric, lead.expected_revenue)"
     weighted = terms.weighted_amount(SQL(amount), SQL("last.win_rate::numeric")).code
     return f"""
         WITH points AS (
             SELECT history.lead_id, history.date
               FROM {_HISTORY} history
-             WHERE history.lead_id = ANY(lead_ids)
+             WHERE history.lead_id {among}
             UNION
             SELECT message.res_id, message.date
               FROM mail_message message
               JOIN mail_tracking_value tracking
                 ON tracking.mail_message_id = message.id
              WHERE message.model = 'crm.lead'
-               AND message.res_id = ANY(lead_ids)
+               AND message.res_id {among}
                AND tracking.field_id IN ({_USER_FIELD}, {_AMOUNT_FIELD})
         ), span AS (
             SELECT lead_id, date AS date_from,
@@ -205,12 +212,9 @@ def _refresh_function():
 
 
 # The opportunity's columns the spans read (their changes move its spans).
-_LEAD_CHANGED = """
-    SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
-     WHERE (o.user_id, o.team_id, o.company_id, o.type, o.expected_revenue)
-           IS DISTINCT FROM
-           (n.user_id, n.team_id, n.company_id, n.type, n.expected_revenue)
-"""
+_LEAD_CHANGED = changed_ids(
+    ("user_id", "team_id", "company_id", "type", "expected_revenue")
+)
 _TRACKED = f"({_USER_FIELD}, {_AMOUNT_FIELD})"
 _TRACKING_LEADS = f"""
     SELECT message.res_id FROM mail_message message

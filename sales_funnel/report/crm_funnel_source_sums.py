@@ -25,7 +25,13 @@ from odoo.tools import SQL
 
 from .. import funnel_terms as terms
 from .crm_funnel_stage_stay import TABLE as STAYS
-from .delta_sums import DeltaSums, drop_trigger, statement_trigger, trigger_function
+from .delta_sums import (
+    DeltaSums,
+    changed_ids,
+    drop_trigger,
+    statement_trigger,
+    trigger_function,
+)
 
 # The report's columns its kept sums are grouped by (the month of arrival as
 # ``date``: the first instant of the month, UTC).
@@ -166,14 +172,7 @@ _LEAD_COLUMNS = (
     "date_closed",
     "date_last_stage_update",
 )
-_CHANGED = f"""
-    WITH changed AS (
-        SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
-         WHERE ({", ".join(f"o.{name}" for name in _LEAD_COLUMNS)})
-               IS DISTINCT FROM
-               ({", ".join(f"n.{name}" for name in _LEAD_COLUMNS)})
-    )
-"""
+_CHANGED = f"WITH changed AS ({changed_ids(_LEAD_COLUMNS)})"
 _IN_CHANGED = "AND lead.id IN (SELECT id FROM changed)"
 # Stage Analysis' rows: only changes of the columns read here count (its
 # lead-update trigger also copies the customer).
@@ -192,14 +191,7 @@ _STAY_COLUMNS = (
     "amount",
     "lead_won",
 )
-_STAY_CHANGED = f"""
-    WITH changed AS (
-        SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
-         WHERE ({", ".join(f"o.{name}" for name in _STAY_COLUMNS)})
-               IS DISTINCT FROM
-               ({", ".join(f"n.{name}" for name in _STAY_COLUMNS)})
-    )
-"""
+_STAY_CHANGED = f"WITH changed AS ({changed_ids(_STAY_COLUMNS)})"
 
 
 def _changed_stays(name):

@@ -11,7 +11,13 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .. import funnel_terms as terms
-from .delta_sums import DeltaSums, drop_trigger, statement_trigger, trigger_function
+from .delta_sums import (
+    DeltaSums,
+    changed_ids,
+    drop_trigger,
+    statement_trigger,
+    trigger_function,
+)
 
 
 def _code(sql):
@@ -44,18 +50,19 @@ DELTAS = DeltaSums(
 )
 
 # Only rows whose funnel columns changed move counts and amounts between groups.
-_CHANGED = """
-    WITH changed AS (
-        SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
-         WHERE (o.company_id, o.team_id, o.user_id, o.stage_id, o.active, o.type,
-                o.date_deadline, o.date_closed, o.date_last_stage_update,
-                o.expected_revenue)
-               IS DISTINCT FROM
-               (n.company_id, n.team_id, n.user_id, n.stage_id, n.active, n.type,
-                n.date_deadline, n.date_closed, n.date_last_stage_update,
-                n.expected_revenue)
-    )
-"""
+_FUNNEL_COLUMNS = (
+    "company_id",
+    "team_id",
+    "user_id",
+    "stage_id",
+    "active",
+    "type",
+    "date_deadline",
+    "date_closed",
+    "date_last_stage_update",
+    "expected_revenue",
+)
+_CHANGED = f"WITH changed AS ({changed_ids(_FUNNEL_COLUMNS)})"
 _IN_CHANGED = "AND l.id IN (SELECT id FROM changed)"
 
 # name: (table, event, referencing, body)

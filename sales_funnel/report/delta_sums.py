@@ -44,6 +44,18 @@ class DeltaSums:
         return f"DROP TABLE IF EXISTS {self.table};"
 
 
+def changed_ids(columns):
+    """SELECT of the ids of an UPDATE statement's rows (transition tables
+    ``old_rows``/``new_rows``) whose ``columns`` changed: the only rows whose
+    sums can move."""
+    old = ", ".join(f"o.{name}" for name in columns)
+    new = ", ".join(f"n.{name}" for name in columns)
+    return f"""
+        SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
+         WHERE ({old}) IS DISTINCT FROM ({new})
+    """
+
+
 def trigger_function(name, body):
     return f"""
         CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
