@@ -163,6 +163,9 @@ def main():
     parser.add_argument(
         "--only", nargs="*", default=[], help="screens whose name has one of the words"
     )
+    parser.add_argument(
+        "--failure-dir", help="where a screenshot of a screen not drawn is saved"
+    )
     options = parser.parse_args()
     as_of = (datetime.date.today() - datetime.timedelta(days=90)).isoformat()
     screens = [
@@ -178,6 +181,22 @@ def main():
         )
         page = browser.new_page(viewport={"width": 1440, "height": 900})
         page.set_default_timeout(120000)  # a loaded server, fresh workers
+        # What the page said, to explain a screen not drawn.
+        errors = []
+        page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+        page.on(
+            "console",
+            lambda message: (
+                message.type == "error" and errors.append(f"console: {message.text}")
+            ),
+        )
+        page.on(
+            "response",
+            lambda response: (
+                response.status >= 500
+                and errors.append(f"HTTP {response.status}: {response.url}")
+            ),
+        )
         # Logged in without the login page (its bus would start before the
         # script below could leave it out).
         answer = page.request.post(
@@ -195,9 +214,12 @@ def main():
         if answer.get("error") or not answer.get("result", {}).get("uid"):
             raise SystemExit(f"cannot log in as {options.login}: {answer}")
         page.add_init_script(NO_BUS)
-        page.goto(f"{options.url}/odoo")
+        # The client opens on the small screen used between runs, drawn before
+        # the first run (a home action still loading could land on top of it).
+        page.goto(f"{options.url}/odoo/action-{RESET_ACTION}")
         page.wait_for_selector(".o_main_navbar", timeout=120000)
         page.wait_for_function("odoo.__WOWL_DEBUG__ && odoo.__WOWL_DEBUG__.root")
+        page.wait_for_selector(".o_action_manager .o_list_renderer", timeout=120000)
         print(
             f"database {options.db} at {options.url}, as {options.login}; headless"
             f" Chromium; {options.runs} runs after {options.warm_up} warm-up (ms"
@@ -217,8 +239,14 @@ def main():
                 ][options.warm_up :]
             except Exception as error:  # noqa: BLE001 (reported, the rest goes on)
                 print(f"{name:50} FAILED: {str(error).splitlines()[0]}")
+                for line in errors[-5:]:
+                    print(f"    {line[:300]}")
+                if options.failure_dir:
+                    page.screenshot(path=f"{options.failure_dir}/{action}.png")
                 failed = True
                 continue
+            finally:
+                errors.clear()
             median = statistics.median(times)
             if baseline is None:
                 baseline = median

@@ -149,14 +149,17 @@ def browser_result(process):
     """(ok, detail) of the browser timings, printed."""
     stdout, stderr = process.communicate()
     print(stdout + stderr[-2000:], flush=True)
+    # "<screen> FAILED: <why>", then what the page said, indented.
     failed = [
-        line.split(" FAILED")[0].strip()
+        line.strip()
         for line in stdout.splitlines()
-        if " FAILED" in line
+        if " FAILED" in line or line.startswith("    ")
     ]
     if process.returncode == 0:
         return True, "all drawn"
-    return False, "not drawn: " + ("; ".join(failed) or stderr[-300:])
+    # Or it stopped before the screens: its exception, without the traceback.
+    raised = [line for line in stderr.splitlines() if line and line[0] not in " \t"]
+    return False, "not drawn: " + "; ".join(failed or raised[-3:])
 
 
 def main():

@@ -52,7 +52,18 @@ class CrmLead(models.Model):
         aggregator="avg",
         help="Weighted score of the indicators, from 1 to 5.",
     )
-    grade_reason = fields.Char(readonly=True, copy=False)
+    # Why the deal has its grade, stored as a code; the sentence is built in
+    # the reader's language (a stored sentence stays in the grader's).
+    grade_basis = fields.Selection(
+        [
+            ("invalid", "Not a valid opportunity"),
+            ("rule", "Pre-assessed"),
+            ("score", "Weighted score"),
+        ],
+        readonly=True,
+        copy=False,
+    )
+    grade_reason = fields.Char(compute="_compute_grade_reason")
     grade_rule_id = fields.Many2one(
         "crm.grade.rule", string="Pre-assessed By", readonly=True, copy=False
     )
@@ -75,6 +86,21 @@ class CrmLead(models.Model):
         search="_search_grade_neglected",
         help="No activity planned, and none done for longer than its grade allows.",
     )
+
+    @api.depends("grade_basis", "grade_rule_id.name")
+    @api.depends_context("lang")
+    def _compute_grade_reason(self):
+        for lead in self:
+            if lead.grade_basis == "invalid":
+                lead.grade_reason = self.env._("Not a valid opportunity")
+            elif lead.grade_basis == "rule":
+                lead.grade_reason = self.env._(
+                    "Pre-assessed: %(rule)s", rule=lead.grade_rule_id.name
+                )
+            elif lead.grade_basis == "score":
+                lead.grade_reason = self.env._("Weighted score")
+            else:
+                lead.grade_reason = False
 
     # ------------------------------------------------------------------
     # Step of write and create: the grade follows its inputs
@@ -173,29 +199,27 @@ class CrmLead(models.Model):
                     grade=False,
                     grade_score=0.0,
                     grade_rule_id=False,
-                    grade_reason=self.env._("Not a valid opportunity")
-                    if matrix
-                    else False,
+                    grade_basis="invalid" if matrix else False,
                 )
             elif rule:
                 vals.update(
                     grade=rule.grade,
                     grade_score=total,
                     grade_rule_id=rule.id,
-                    grade_reason=self.env._("Pre-assessed: %(rule)s", rule=rule.name),
+                    grade_basis="rule",
                 )
             else:
                 vals.update(
                     grade=matrix._grade_of(total),
                     grade_score=total,
                     grade_rule_id=False,
-                    grade_reason=self.env._("Weighted score"),
+                    grade_basis="score",
                 )
             current = {
                 "grade": lead.grade,
                 "grade_score": lead.grade_score,
                 "grade_rule_id": lead.grade_rule_id.id,
-                "grade_reason": lead.grade_reason,
+                "grade_basis": lead.grade_basis,
             }
             vals = {
                 k: v

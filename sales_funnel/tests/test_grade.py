@@ -113,6 +113,29 @@ class TestGrade(GradeCase):
             lead.grade_rule_id, self.env.ref("sales_funnel.crm_grade_rule_strategic")
         )
 
+    def test_the_reason_reads_in_the_readers_language(self):
+        # Graded by an English-speaking run; a Chinese-speaking salesperson
+        # reads why in Chinese, an English one in English.
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"].search(
+            [("name", "=", "sales_funnel")]
+        )._update_translations(["zh_CN"])
+        # As the web client asks: in the reader's language.
+        chinese = self.env(context=dict(self.env.context, lang="zh_CN"))
+        english = self.env(context=dict(self.env.context, lang="en_US"))
+        scored = self.lead
+        self.assertEqual(scored.grade_basis, "score")
+        self.assertEqual(scored.with_env(chinese).grade_reason, "加权得分")
+        self.assertEqual(scored.with_env(english).grade_reason, "Weighted score")
+        self.partner.sales_funnel_strategic_account = True
+        ruled = self._new_lead("Strategic deal", self.salesman, revenue=1000)
+        self.assertEqual(ruled.grade_basis, "rule")
+        rule_zh = ruled.grade_rule_id.with_env(chinese).name
+        self.assertEqual(ruled.with_env(chinese).grade_reason, f"预评估：{rule_zh}")
+        self.assertEqual(
+            ruled.with_env(english).grade_reason, "Pre-assessed: Strategic account"
+        )
+
     def test_failed_credit_check_is_always_d(self):
         self.partner.write(
             {"sales_funnel_strategic_account": True, "sales_funnel_credit_failed": True}
