@@ -4,7 +4,8 @@ built in the reader's language. The code follows from what was stored: a
 rule, else a grade (the weighted score), else a stored reason (graded, not a
 valid opportunity). The old column is then dropped."""
 
-from odoo.tools import SQL, column_exists
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists
 
 
 def migrate(cr, version):
