@@ -1,4 +1,6 @@
+import importlib.util
 from datetime import timedelta
+from pathlib import Path
 from unittest.mock import patch
 
 from odoo import fields
@@ -74,6 +76,39 @@ class TestStuckReminderJob(FunnelCase):
         with self._at(fields.Datetime.now() + timedelta(days=40)):
             self._run()
             self.assertEqual(len(self._reminders(self.lead)), 1)
+
+    def test_an_old_releases_open_to_do_counts_after_the_upgrade(self):
+        # Before 18.0.1.1.0 the job gave a stock to-do; one is still open,
+        # and the deal is stuck (the to-do went overdue).
+        self._age(self.lead, 35)
+        old = self.lead.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary="Stuck in Verification for 31 days: move it on or plan the "
+            "next step",
+            user_id=self.salesman.id,
+            date_deadline=fields.Date.today() - timedelta(days=3),
+        )
+        other = self.lead.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary="Send the brochure",
+            date_deadline=fields.Date.today() - timedelta(days=3),
+        )
+        self.assertTrue(self.lead.is_stuck)
+        path = Path(__file__).parents[1] / "migrations/18.0.1.3.0"
+        spec = importlib.util.spec_from_file_location(
+            "old_stuck_reminders", path / "post-old-stuck-reminders.py"
+        )
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "18.0.1.2.0")
+        old.invalidate_recordset(["activity_type_id"])
+        self.assertEqual(old.activity_type_id, self.reminder_type)
+        self.assertEqual(
+            other.activity_type_id, self.env.ref("mail.mail_activity_data_todo")
+        )
+        # The job sees the deal reminded: no second reminder on top.
+        self._run()
+        self.assertEqual(self._reminders(self.lead), old | other)
 
     def test_first_run_sends_each_owner_at_most_the_cap(self):
         self.env["ir.config_parameter"].set_param(
