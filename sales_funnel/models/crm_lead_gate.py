@@ -202,15 +202,35 @@ class CrmLead(models.Model):
     def action_open_gate_override(self):
         return self._gate_override_action()
 
+    def _gate_missing(self, stage):
+        """What the gate holds this opportunity back on, to reach ``stage``:
+        (required criteria not ticked, their text with the required facts
+        not filled in), as the refusal lists them."""
+        self.ensure_one()
+        passed_by_lead = self._stages_passed(stage)
+        missing = self._missing_criteria(stage, passed_by_lead).get(
+            self.id, self.env["crm.stage.criterion"]
+        )
+        facts = self._missing_facts(passed_by_lead).get(self.id)
+        text = "\n".join(
+            text
+            for text in (
+                self._format_missing_criteria(missing),
+                facts and self._format_missing_facts(facts),
+            )
+            if text
+        )
+        return missing, text
+
     def _move_past_gate(self, stage, reason):
         """Move past the gate on a sales manager's written reason."""
         self.ensure_one()
-        missing = self._missing_criteria(stage).get(
-            self.id, self.env["crm.stage.criterion"]
-        )
+        missing, missing_text = self._gate_missing(stage)
         from_stage = self.stage_id
         override = self.env["crm.stage.gate.override"]._create_record(
-            self._prepare_gate_override_vals(from_stage, stage, reason, missing)
+            self._prepare_gate_override_vals(
+                from_stage, stage, reason, missing, missing_text
+            )
         )
         self.with_context(**{OVERRIDE_CONTEXT_KEY: override}).write(
             {"stage_id": stage.id}
@@ -223,10 +243,10 @@ class CrmLead(models.Model):
             ),
             reason,
         )
-        if missing:
-            body += Markup("<p>%s</p><ul>%s</ul>") % (
+        if missing_text:
+            body += Markup("<p>%s</p><pre>%s</pre>") % (
                 self.env._("Criteria not met:"),
-                Markup().join(Markup("<li>%s</li>") % c.name for c in missing),
+                missing_text,
             )
         self.message_post(body=body, subtype_xmlid="mail.mt_note")
         return override

@@ -213,6 +213,30 @@ class TestOverride(FunnelCase):
         )
         self.assertIn("Framework agreement", self.lead.message_ids[0].body)
 
+    def test_the_override_lists_the_missing_facts_too(self):
+        # Verification asks for the customer's industry: the refusal names
+        # it, and so do the manager's wizard and the override kept.
+        self.verification.required_fact_field_ids = self.env["ir.model.fields"]._get(
+            "crm.lead", "customer_industry_id"
+        )
+        self.lead.partner_id.commercial_partner_id.industry_id = False
+        industry = self.lead._fields["customer_industry_id"]._description_string(
+            self.env
+        )
+        self._tick_all(self.lead)
+        wizard = Form(
+            self.env["crm.stage.gate.override.wizard"]
+            .with_user(self.manager)
+            .with_context(default_lead_id=self.lead.id)
+        )
+        wizard.stage_id = self.development
+        self.assertIn(industry, wizard.missing_criteria)
+        wizard.reason = "Industry confirmed by phone, entered tomorrow"
+        wizard.save().action_confirm()
+        self.assertEqual(self.lead.stage_id, self.development)
+        self.assertIn(industry, self.lead.gate_override_ids.missing_criteria)
+        self.assertIn(industry, self.lead.message_ids[0].body)
+
     def test_salesman_cannot_override(self):
         wizard = self._wizard(self.salesman, "Trust me")
         with self.assertRaises(AccessError):

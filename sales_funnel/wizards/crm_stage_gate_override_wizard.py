@@ -23,12 +23,12 @@ class CrmStageGateOverrideWizard(models.TransientModel):
 
     @api.depends("lead_id", "stage_id")
     def _compute_missing_criteria(self):
+        # The criteria and the facts, as the refused move listed them.
         for wizard in self:
-            missing = {}
-            if wizard.lead_id and wizard.stage_id:
-                missing = wizard.lead_id._missing_criteria(wizard.stage_id)
-            wizard.missing_criteria = wizard.lead_id._format_missing_criteria(
-                missing.get(wizard.lead_id.id, self.env["crm.stage.criterion"])
+            wizard.missing_criteria = (
+                wizard.lead_id._gate_missing(wizard.stage_id)[1]
+                if wizard.lead_id and wizard.stage_id
+                else False
             )
 
     def action_confirm(self):
