@@ -30,9 +30,11 @@ KEPT_AGGREGATES = frozenset(
         "days_in_stage:avg",
     )
 )
-# Context keys: the read reads the kept sums (set by _read_group only);
-# force the per-row query (tests comparing both answers).
-KEPT_SUMS = "sales_funnel_pipeline_kept_sums"
+# Context keys: the read reads the kept sums (set by _read_group only: the
+# value is an object, which no RPC can send); force the per-row query (tests
+# comparing both answers).
+KEPT_SUMS_KEY = "sales_funnel_pipeline_kept_sums"
+KEPT_SUMS = object()
 PER_ROW = "sales_funnel_pipeline_per_row"
 
 
@@ -148,7 +150,7 @@ class CrmFunnelPipelineReport(models.Model):
         return self._query()
 
     def _query(self):
-        if self.env.context.get(KEPT_SUMS):
+        if self.env.context.get(KEPT_SUMS_KEY) is KEPT_SUMS:
             return kept_rows(self._as_of_cutoff())
         return SQL(
             "WITH %s SELECT %s FROM %s WHERE %s",
@@ -268,7 +270,7 @@ class CrmFunnelPipelineReport(models.Model):
     def _read_group(self, domain, groupby=(), aggregates=(), having=(), **kwargs):
         report = self
         if self._reads_kept_sums(domain, groupby, aggregates):
-            report = self.with_context(**{KEPT_SUMS: True})
+            report = self.with_context(**{KEPT_SUMS_KEY: KEPT_SUMS})
         return super(CrmFunnelPipelineReport, report)._read_group(
             domain, groupby, aggregates, having, **kwargs
         )
@@ -290,7 +292,7 @@ class CrmFunnelPipelineReport(models.Model):
         )
 
     def _read_group_select(self, aggregate_spec, query):
-        if not self.env.context.get(KEPT_SUMS):
+        if self.env.context.get(KEPT_SUMS_KEY) is not KEPT_SUMS:
             return super()._read_group_select(aggregate_spec, query)
 
         def total(column):
@@ -320,7 +322,7 @@ class CrmFunnelPipelineReport(models.Model):
 
     def _read_group_having(self, having_domain, query):
         having = super()._read_group_having(having_domain, query)
-        if not self.env.context.get(KEPT_SUMS):
+        if self.env.context.get(KEPT_SUMS_KEY) is not KEPT_SUMS:
             return having
         # Groups every opportunity left add up to nothing: not a group.
         left = SQL("SUM(%s) <> 0", SQL.identifier(self._table, "cnt"))

@@ -21,9 +21,21 @@ from .crm_funnel_source_sums import (
 # History events that put an opportunity into a stage.
 ENTRY_EVENTS = ("create", "forward", "backward")
 # Context keys: read the per-row answer (tests, comparisons); the kept sums
-# stand in for the rows (internal).
+# stand in for the rows (internal: its value is a _KeptTable, which no RPC
+# can send, so no request names a table).
 PER_ROW = "source_report_per_row"
 _KEPT = "_source_report_kept"
+
+
+class _KeptTable(str):
+    """The name of the kept table a read groups, set by ``_read_group``."""
+
+
+def _kept(context):
+    table = context.get(_KEPT)
+    return table if isinstance(table, _KeptTable) else None
+
+
 # Groupings of the month of arrival the monthly sums answer (in UTC).
 _MONTHLY = {"month", "quarter", "year", "month_number", "quarter_number", "year_number"}
 _UTC = {"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Etc/UCT", "UCT", "Universal", "Zulu"}
@@ -171,8 +183,8 @@ class CrmFunnelSourceReport(models.Model):
 
     @property
     def _table_query(self):
-        if self.env.context.get(_KEPT):
-            return SQL("SELECT * FROM %s", SQL.identifier(self.env.context[_KEPT]))
+        if _kept(self.env.context):
+            return SQL("SELECT * FROM %s", SQL.identifier(_kept(self.env.context)))
         return self._query()
 
     # The kept sums, when they answer.
@@ -190,7 +202,7 @@ class CrmFunnelSourceReport(models.Model):
     ):
         context = self.env.context
         table = None
-        if not context.get(_KEPT) and not context.get(PER_ROW):
+        if not _kept(context) and not context.get(PER_ROW):
             table = self._kept_table(domain, groupby, aggregates, having, order)
         if not table:
             return super()._read_group(
@@ -198,7 +210,7 @@ class CrmFunnelSourceReport(models.Model):
             )
         # The same query on the sums' rows (the record rules included): only
         # the groups that still have rows.
-        rows = self.with_context(**{_KEPT: table})._read_group(
+        rows = self.with_context(**{_KEPT: _KeptTable(table)})._read_group(
             domain, groupby, aggregates, [("__count", "!=", 0)], offset, limit, order
         )
         return [
@@ -212,7 +224,7 @@ class CrmFunnelSourceReport(models.Model):
         ]
 
     def _read_group_select(self, aggregate_spec, query):
-        if not self.env.context.get(_KEPT):
+        if not _kept(self.env.context):
             return super()._read_group_select(aggregate_spec, query)
         alias = SQL.identifier(self._table).code
         value = AGGREGATES[aggregate_spec].format(d=alias)

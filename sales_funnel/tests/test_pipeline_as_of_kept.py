@@ -157,6 +157,17 @@ class TestPipelineAsOfKeptSums(AnalyticsCase):
         users = dict(report._read_group([], ["user_id"], ["__count"]))
         self.assertEqual(users[self.salesman2], 1)
 
+    def test_a_request_cannot_switch_to_the_kept_rows(self):
+        # The key of the kept rows sent by a client: ignored, the records
+        # listed are the report's rows.
+        report = self._report("2026-03-16")
+        expected = report.search_read([], ["lead_id", "stage_id"], order="id")
+        self.assertTrue(expected)
+        sent = report.with_context(sales_funnel_pipeline_kept_sums=True)
+        self.assertEqual(
+            sent.search_read([], ["lead_id", "stage_id"], order="id"), expected
+        )
+
     def test_fast_path_taken(self):
         report = self._report("2026-03-16", "Asia/Shanghai")
         self._answer(report, [("state", "=", "open")], ["stage_id", "user_id"])

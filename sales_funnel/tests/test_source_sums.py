@@ -168,6 +168,23 @@ class TestSourceSums(AnalyticsCase):
         # 46 days 4:13:13 from arrival to the win.
         self.assertAlmostEqual(cycle, 46 + 15193 / 86400, places=6)
 
+    def test_a_request_cannot_name_the_table(self):
+        # The key that points the report at a kept table, sent by a client
+        # with a table name: ignored, the rows read are the report's own.
+        self._story()
+        Report = self.env["crm.funnel.source.report"].with_user(self.salesman)
+        expected = Report.search_read([], ["lead_id", "step"], order="id")
+        self.assertTrue(expected)
+        for table in ("crm_lead", "crm_funnel_source_monthly", "res_users"):
+            sent = Report.with_context(_source_report_kept=table)
+            self.assertEqual(
+                sent.search_read([], ["lead_id", "step"], order="id"), expected
+            )
+            self.assertEqual(
+                sent.read_group([], MEASURES, ["funnel_source"], lazy=False),
+                Report.read_group([], MEASURES, ["funnel_source"], lazy=False),
+            )
+
     def test_fast_path_taken(self):
         self._story()
         self.env.flush_all()
