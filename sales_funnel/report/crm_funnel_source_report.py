@@ -1,7 +1,3 @@
-import datetime
-
-import pytz
-
 from odoo import api, fields, models
 from odoo.osv import expression
 from odoo.tools import SQL
@@ -16,6 +12,11 @@ from .crm_funnel_source_sums import (
     compact_source_sums,
     days_between,
     setup_source_sums,
+)
+from .crm_funnel_stage_sums import (
+    HOUR_START_OPERATORS,
+    cuts_no_period,
+    whole_hour_zone,
 )
 
 # History events that put an opportunity into a stage.
@@ -36,9 +37,9 @@ def _kept(context):
     return table if isinstance(table, _KeptTable) else None
 
 
-# Groupings of the month of arrival the monthly sums answer (in UTC).
+# Groupings of the month of arrival the monthly sums answer (in any time zone
+# of whole hours: crm_funnel_stage_sums.entry_period).
 _MONTHLY = {"month", "quarter", "year", "month_number", "quarter_number", "year_number"}
-_UTC = {"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Etc/UCT", "UCT", "Universal", "Zulu"}
 _LEAF_OPERATORS = {"=", "!=", "in", "not in"}
 
 
@@ -264,8 +265,7 @@ class CrmFunnelSourceReport(models.Model):
             return not granularity
         if name != "date" or granularity not in _MONTHLY:
             return False
-        tz = self.env.context.get("tz")
-        return tz not in pytz.all_timezones_set or tz in _UTC
+        return whole_hour_zone(self.env.context.get("tz"))
 
     def _kept_leaf(self, leaf):
         if not isinstance(leaf, (list, tuple)) or len(leaf) != 3:
@@ -274,8 +274,10 @@ class CrmFunnelSourceReport(models.Model):
             return True
         name, operator, value = leaf
         if name == "date":
+            # Bounds that cut no kept period (a local month's start, in a zone
+            # of whole hours, is one).
             return (operator in ("=", "!=") and value is False) or (
-                operator in (">=", "<") and _month_start(value)
+                operator in HOUR_START_OPERATORS and cuts_no_period(value, operator)
             )
         if name not in GROUPS or operator not in _LEAF_OPERATORS:
             return False
@@ -403,15 +405,3 @@ class CrmFunnelSourceReport(models.Model):
 
     def _where(self):
         return SQL("TRUE")
-
-
-def _month_start(value):
-    """Whether ``value`` (a datetime or its string) is the first instant of a
-    month: a bound of the monthly sums."""
-    try:
-        moment = fields.Datetime.to_datetime(value)
-    except (TypeError, ValueError):
-        return False
-    return isinstance(moment, datetime.datetime) and moment == moment.replace(
-        day=1, hour=0, minute=0, second=0, microsecond=0
-    )

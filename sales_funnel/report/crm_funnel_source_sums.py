@@ -25,6 +25,7 @@ from odoo.tools import SQL
 
 from .. import funnel_terms as terms
 from .crm_funnel_stage_stay import TABLE as STAYS
+from .crm_funnel_stage_sums import entry_period
 from .delta_sums import (
     DeltaSums,
     changed_ids,
@@ -33,8 +34,9 @@ from .delta_sums import (
     trigger_function,
 )
 
-# The report's columns its kept sums are grouped by (the month of arrival as
-# ``date``: the first instant of the month, UTC).
+# The report's columns its kept sums are grouped by (the arrival as ``date``:
+# its month, or its hour near a month's end, as Stage Analysis keeps them, so
+# that any time zone of whole hours groups them by its own months).
 GROUPS = (
     "company_id",
     "team_id",
@@ -104,7 +106,7 @@ def _row(sign, step, stage, date_step, date_won):
     return f"""
         SELECT l.company_id, l.team_id, l.user_id, l.funnel_source, l.campaign_id,
                '{step}'::varchar AS step, {stage}::integer AS stage_id,
-               date_trunc('month', l.created) AS date,
+               {entry_period("l.created")} AS date,
                {sign} AS cnt, {sign} * l.opportunity::int AS qualified,
                {sign} * l.won::int AS won, {sign} * l.amount AS amount,
                {sign} * COALESCE({days}, 0) AS days_sum,
@@ -287,6 +289,13 @@ def setup_source_sums(env):
             cr.execute(kept.insert(_ROWS))
             # Statistics of the groups: a hash of them, not a sort of every row.
             cr.execute(SQL("ANALYZE %s", SQL.identifier(kept.table)))
+
+
+def refill_monthly_source_sums(env):
+    """Sum the rows again into the monthly table (its periods changed)."""
+    env.cr.execute(SQL("TRUNCATE %s", SQL.identifier(MONTHLY.table)))
+    env.cr.execute(MONTHLY.insert(_ROWS))
+    env.cr.execute(SQL("ANALYZE %s", SQL.identifier(MONTHLY.table)))
 
 
 def compact_source_sums(env):

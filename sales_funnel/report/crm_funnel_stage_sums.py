@@ -188,14 +188,14 @@ _GROUPS = {"stage_id", "user_id", "team_id", "company_id", "is_funnel_entry", "s
 _DATE_GRANULARITIES = {"month", "quarter", "year"}
 # Bounds of a date filter that cut no kept period (see entry_period): the
 # start of an hour, or its last second for "up to" and "after".
-_HOUR_START_OPERATORS = {">=": 0, "<": 0, "<=": 1, ">": 1}
+HOUR_START_OPERATORS = {">=": 0, "<": 0, "<=": 1, ">": 1}
 
 
-def _cuts_no_period(value, operator):
+def cuts_no_period(value, operator):
     moment = fields.Datetime.to_datetime(value)
     if moment is None:
         return False
-    moment += timedelta(seconds=_HOUR_START_OPERATORS[operator])
+    moment += timedelta(seconds=HOUR_START_OPERATORS[operator])
     if moment != moment.replace(minute=0, second=0, microsecond=0):
         return False
     month = moment.replace(day=1, hour=0)
@@ -203,7 +203,7 @@ def _cuts_no_period(value, operator):
     return moment <= month + zone or moment >= month + relativedelta(months=1) - zone
 
 
-def _whole_hour_zone(name):
+def whole_hour_zone(name):
     """Time zone whose offsets from UTC (since 1970) are whole hours: its
     months start at the start of a UTC hour."""
     if name not in pytz.all_timezones_set:
@@ -392,7 +392,7 @@ class CrmFunnelStageSums(models.Model):
         return (
             name == "date"
             and granularity in _DATE_GRANULARITIES
-            and _whole_hour_zone(self.env.context.get("tz"))
+            and whole_hour_zone(self.env.context.get("tz"))
         )
 
     @staticmethod
@@ -419,7 +419,7 @@ class CrmFunnelStageSums(models.Model):
                 return False
             if operator in ("=", "!=") and value is False:
                 continue
-            if operator not in _HOUR_START_OPERATORS or not _cuts_no_period(
+            if operator not in HOUR_START_OPERATORS or not cuts_no_period(
                 value, operator
             ):
                 return False

@@ -208,18 +208,45 @@ class TestSourceSums(AnalyticsCase):
             Report._read_group([], ["lead_id"], ["__count"])
         self.assertNotIn("_delta", " ".join(queries))
         self.assertIn("crm_lead_stage_history", " ".join(queries))
-        # By month of arrival: the monthly sums; a time zone's month: the
-        # rows (the sums' months are UTC ones).
+        # By month of arrival: the monthly sums, in UTC and in a user's time
+        # zone of whole hours; in one of half hours (India): the rows.
+        for tz in ("UTC", "Asia/Shanghai", "America/New_York"):
+            queries.clear()
+            with patch.object(Cursor, "execute", spy):
+                Report.with_context(tz=tz)._read_group([], ["date:month"], ["__count"])
+            self.assertIn(MONTHLY.table, queries[-1], tz)
         queries.clear()
         with patch.object(Cursor, "execute", spy):
-            Report._read_group([], ["date:month"], ["__count"])
-        self.assertIn(MONTHLY.table, queries[-1])
-        queries.clear()
-        with patch.object(Cursor, "execute", spy):
-            Report.with_context(tz="Asia/Shanghai")._read_group(
+            Report.with_context(tz="Asia/Kolkata")._read_group(
                 [], ["date:month"], ["__count"]
             )
         self.assertNotIn("_delta", " ".join(queries))
+
+    def test_months_of_the_users_time_zone(self):
+        # "Dropped" arrived on 31 January 23:30 UTC: 1 February in Shanghai,
+        # still January in New York. Each user's months, and a filter on
+        # each one's February, from the sums equal the rows'.
+        self._story()
+        Report = self.env["crm.funnel.source.report"].with_user(self.manager)
+        februaries = {
+            "UTC": "2026-02-01 00:00:00",
+            "Asia/Shanghai": "2026-01-31 16:00:00",
+            "America/New_York": "2026-02-01 05:00:00",
+        }
+        for tz, start in februaries.items():
+            local = Report.with_context(tz=tz)
+            for groupby in (["date:month"], ["date:month", "funnel_source", "step"]):
+                fast, rows = self._answers(local, [], groupby)
+                self.assertEqual(fast, rows, f"{tz} by {groupby}")
+            fast, rows = self._answers(local, [("date", ">=", start)], ["step"])
+            self.assertEqual(fast, rows, tz)
+        # The pool's three leads by month, from the sums: January holds all
+        # three in New York, two in Shanghai (Dropped is in February there).
+        for tz, counts in (("America/New_York", [3]), ("Asia/Shanghai", [2, 1])):
+            groups = Report.with_context(tz=tz)._read_group(
+                [("step", "=", "lead")], ["date:month"], ["__count"]
+            )
+            self.assertEqual([count for _month, count in groups], counts, tz)
 
     def test_every_write_path(self):
         """A change shows at once, in the same transaction."""
