@@ -438,6 +438,18 @@ class TestNeedLeadsKept(FunnelCase):
             self.assertFalse(self.env.cr.fetchall(), table)
         self.assertKeptAgrees()
 
+    def test_one_query_whatever_the_leads(self):
+        Target = self.env["crm.sales.target"]
+        Target._need_leads(self.SINCE)
+        with self.assertQueryCount(1):
+            Target._need_leads(self.SINCE)
+        self.env["crm.lead"].create(
+            [{"name": f"More {n}", "type": "lead"} for n in range(20)]
+        )
+        self.env.flush_all()
+        with self.assertQueryCount(1):
+            Target._need_leads(self.SINCE)
+
     def test_salesperson_reads_the_same_counts(self):
         """The need counts over the allowed companies whatever the user may
         read (a salesperson's funnel needs the team's rates)."""
