@@ -1,10 +1,12 @@
 from .pipeline_adoption import adopt_default_pipeline
+from .report.crm_funnel_grade_sums import drop_grade_sums
 from .report.crm_funnel_pipeline_sums import drop_pipeline_sums
 from .report.crm_funnel_source_sums import drop_source_sums
 from .report.crm_funnel_stage_median import drop_medians
 from .report.crm_funnel_stage_stay import drop_stage_stays
 from .report.crm_funnel_stage_sums import drop_stage_sums
 from .report.crm_funnel_summary import drop_funnel_summary
+from .report.crm_lead_conversion_sums import drop_conversion_sums
 from .report.crm_stage_flow import drop_stage_flow
 
 
@@ -29,8 +31,9 @@ def post_init_hook(env):
 def uninstall_hook(env):
     """Drop what the ORM does not know: the triggers on crm_lead, the stage
     history and the tracked messages that keep the funnel sums, the stage
-    flow, Stage Analysis' rows and sums, Source Effectiveness' sums and the
-    pipeline as of a date, and their tables."""
+    flow, Stage Analysis' rows and sums, Source Effectiveness' sums, the
+    pipeline as of a date, the dashboard's grades and lead conversion, and
+    their tables."""
     drop_funnel_summary(env)
     drop_stage_flow(env)
     drop_source_sums(env)  # its triggers are on Stage Analysis' rows
@@ -38,3 +41,5 @@ def uninstall_hook(env):
     drop_medians(env)
     drop_stage_stays(env)
     drop_pipeline_sums(env.cr)
+    drop_grade_sums(env)
+    drop_conversion_sums(env)

@@ -45,3 +45,15 @@ def funnel_dashboard_figures(bench):
     Dashboard._won(domain)
     Dashboard._target(start, end, False, False)
     Dashboard._conversion([])
+
+
+@measure(
+    "funnel dashboard grade and need panels",
+    baseline=sql_dashboard,
+    baseline_name="SQL full scan",
+)
+def funnel_dashboard_grades_need(bench):
+    # The two panels that read crm_lead before their sums were kept.
+    Dashboard = bench.admin["crm.funnel.dashboard"]
+    Dashboard._grades([])
+    Dashboard._need(False, False, 1000000.0)

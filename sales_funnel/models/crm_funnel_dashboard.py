@@ -8,6 +8,9 @@ from odoo.tools import SQL, date_utils
 from .. import funnel_terms as terms
 
 STUCK_CAP = 999
+# Context key: read the grades from the opportunities, not the kept sums
+# (tests, comparisons).
+GRADES_PER_ROW = "sales_funnel_grades_per_row"
 
 
 class CrmFunnelDashboard(models.AbstractModel):
@@ -105,14 +108,19 @@ class CrmFunnelDashboard(models.AbstractModel):
         return rows
 
     def _grades(self, domain):
-        """Open pipeline per opportunity grade (A–D, then ungraded)."""
+        """Open pipeline per opportunity grade (A–D, then ungraded): from the
+        kept sums (crm_funnel_grade_sums.py) when the filters and record rules
+        are on their columns, else from the opportunities."""
         Lead = self.env["crm.lead"]
-        groups = Lead._read_group(
-            [*terms.FUNNEL_OPPORTUNITY_DOMAIN, ("stage_id.is_won", "=", False)]
-            + domain,
-            ["grade"],
-            ["__count", "expected_revenue:sum"],
-        )
+        groups = None
+        if not self.env.context.get(GRADES_PER_ROW):
+            groups = self.env["crm.funnel.grade.sums"]._by_grade(domain, Lead)
+        if groups is None:
+            groups = Lead._read_group(
+                [*terms.OPEN_OPPORTUNITY_DOMAIN, *domain],
+                ["grade"],
+                ["__count", "expected_revenue:sum"],
+            )
         labels = dict(Lead._fields["grade"]._description_selection(self.env))
         by_grade = {grade: (count, amount) for grade, count, amount in groups}
         return [

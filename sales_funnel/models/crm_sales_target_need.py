@@ -11,6 +11,10 @@ from odoo.tools import SQL, format_amount
 
 from .. import funnel_terms as terms
 
+# Context key: count the leads themselves, not the kept counts (tests,
+# comparisons).
+LEADS_PER_ROW = "sales_funnel_need_leads_per_row"
+
 
 class SliceNeed(NamedTuple):
     """What a slice needs to close its gap, and whether its funnel is full."""
@@ -261,14 +265,47 @@ class CrmSalesTarget(models.Model):
     @api.model
     def _need_leads(self, since):
         """({level: (leads converted, leads lost)} of the leads created since
-        ``since``, {level: open leads}), in one query (the partial indexes on
-        the lead type and the conversion date keep it off the opportunities)."""
+        ``since``, {level: open leads}): from the kept counts
+        (crm_lead_conversion_sums.py), or from the leads themselves with the
+        context key ``LEADS_PER_ROW``. Levels without any count are left out."""
+        if self.env.context.get(LEADS_PER_ROW):
+            rows = self._need_leads_per_row(since)
+        else:
+            rows = self.env["crm.lead.conversion.sums"]._counts(
+                since, self.env.companies.ids
+            )
+        decided = defaultdict(lambda: [0, 0])
+        waiting = defaultdict(int)
+        Users, Teams = self.env["res.users"], self.env["crm.team"]
+        for user_id, team_id, converted, lost, open_count in rows:
+            for level in _level_keys(Users.browse(user_id), Teams.browse(team_id)):
+                decided[level][0] += converted
+                decided[level][1] += lost
+                waiting[level] += open_count
+        return (
+            {level: tuple(values) for level, values in decided.items() if any(values)},
+            defaultdict(int, {level: n for level, n in waiting.items() if n}),
+        )
+
+    @api.model
+    def _need_leads_per_row(self, since):
+        """The rows of ``_need_leads`` counted from crm_lead, in one query (the
+        partial indexes on the lead type and the conversion date keep it off
+        the opportunities)."""
         Lead = self.env["crm.lead"]
         Lead.flush_model(
-            ["type", "active", "create_date", "date_conversion", "user_id", "team_id"]
+            [
+                "type",
+                "active",
+                "create_date",
+                "date_conversion",
+                "user_id",
+                "team_id",
+                "company_id",
+            ]
         )
         companies = tuple(self.env.companies.ids)
-        rows = self.env.execute_query(
+        return self.env.execute_query(
             SQL(
                 """
                 SELECT user_id, team_id,
@@ -287,15 +324,6 @@ class CrmSalesTarget(models.Model):
                 companies=companies,
             )
         )
-        decided = defaultdict(lambda: [0, 0])
-        waiting = defaultdict(int)
-        Users, Teams = self.env["res.users"], self.env["crm.team"]
-        for user_id, team_id, converted, lost, open_count in rows:
-            for level in _level_keys(Users.browse(user_id), Teams.browse(team_id)):
-                decided[level][0] += converted
-                decided[level][1] += lost
-                waiting[level] += open_count
-        return {level: tuple(values) for level, values in decided.items()}, waiting
 
 
 class CrmLead(models.Model):

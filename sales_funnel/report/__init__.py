@@ -6,3 +6,5 @@ from . import crm_funnel_stage_sums
 from . import crm_funnel_stage_report
 from . import crm_funnel_pipeline_report
 from . import crm_funnel_source_report
+from . import crm_funnel_grade_sums
+from . import crm_lead_conversion_sums

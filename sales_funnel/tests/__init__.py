@@ -59,3 +59,4 @@ from . import test_grade
 from . import test_ui_grade
 from . import test_grade_multi_company
 from . import test_forecast_kept_sums
+from . import test_dashboard_kept_sums
