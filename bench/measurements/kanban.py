@@ -13,7 +13,7 @@ from odoo import fields
 
 # Indexes the addon adds for its views: dropped (in a savepoint, rolled back)
 # while a stock baseline runs, so that it measures stock Odoo.
-ADDON_INDEXES = ["crm_lead_sales_funnel_kanban_idx"]
+ADDON_INDEXES = ["crm_lead_sales_funnel_kanban_cover_idx"]
 
 
 @contextmanager

@@ -1,4 +1,7 @@
 from collections import namedtuple
+from datetime import datetime
+
+import pytz
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
@@ -79,12 +82,17 @@ class CrmLead(models.Model):
         # The pipeline kanban reads the first cards of every stage in the default
         # order (priority desc, id desc): without this index each column sorts
         # all the opportunities of its stage (≈ 0.2 s a column at 1,000,000).
-        tools.create_index(
-            self.env.cr,
-            "crm_lead_sales_funnel_kanban_idx",
-            self._table,
-            ["stage_id", "priority DESC", "id DESC"],
-            where="active",
+        # Its included columns are those of the pipeline's domain and record
+        # rules: the progress bar's leads (id, stage) are an index-only scan,
+        # not a read of the whole table.
+        self.env.cr.execute("DROP INDEX IF EXISTS crm_lead_sales_funnel_kanban_idx")
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS crm_lead_sales_funnel_kanban_cover_idx
+                ON crm_lead (stage_id, priority DESC, id DESC)
+                INCLUDE (type, company_id, user_id, team_id)
+             WHERE active
+            """
         )
         # Stuck opportunities, oldest first, without the won and lost ones (the
         # dashboard's ten: a walk of this index). Its condition is the stuck
@@ -103,16 +111,69 @@ class CrmLead(models.Model):
     @api.model
     @api.readonly
     def read_progress_bar(self, domain, group_by, progress_bar):
-        if progress_bar.get("field") == "activity_state":
-            # Only opportunities with an activity have a colour; the web client
-            # makes the rest of the column grey. Count those few, not the table.
-            self.env["mail.activity"].flush_model(["res_model", "res_id", "active"])
-            with_activity = SQL(
-                "(SELECT res_id FROM mail_activity WHERE res_model = %s AND active)",
-                self._name,
-            )
-            domain = expression.AND([domain, [("id", "in", with_activity)]])
-        return super().read_progress_bar(domain, group_by, progress_bar)
+        field = self._fields.get(group_by)
+        if (
+            progress_bar.get("field") != "activity_state"
+            or self.env.context.get("sales_funnel_stock_read")
+            or not (field and field.store and field.type in ("many2one", "selection"))
+        ):
+            return super().read_progress_bar(domain, group_by, progress_bar)
+        # Only opportunities with an activity have a colour; the web client
+        # makes the rest of the column grey. Count those few: one pass over
+        # their activities joined to the leads of the domain (record rules
+        # included), instead of the stock left join of every lead of the domain.
+        self.check_field_access_rights("read", ["activity_state"])
+        query = self._search(domain)
+        if query.is_empty():
+            return {}
+        query.add_join(
+            "JOIN", "sf_activity", self._activity_state_per_record(),
+            SQL("sf_activity.res_id = %s", SQL.identifier(self._table, "id")),
+        )  # fmt: skip
+        group = self._read_group_groupby(group_by, query)
+        query.groupby = SQL("%s, sf_activity.state", group)
+        rows = self.env.execute_query(
+            query.select(group, SQL("sf_activity.state"), SQL("COUNT(*)"))
+        )
+        colors = progress_bar["colors"]
+        result = {}
+        for value, state, count in rows:
+            counts = result.setdefault(str(value or False), dict.fromkeys(colors, 0))
+            if state in counts:
+                counts[state] += count
+        return result
+
+    def _activity_state_per_record(self):
+        """SQL (res_id, state) of the records of this model with an activity:
+        the state of ``mail.activity.mixin``'s grouping (the earliest deadline
+        against today in the activity's time zone, else the user's), in one
+        aggregate instead of three."""
+        self.env["mail.activity"].flush_model(
+            ["res_model", "res_id", "active", "date_deadline", "user_tz"]
+        )
+        self.env["res.users"].flush_model(["partner_id"])
+        self.env["res.partner"].flush_model(["tz"])
+        tz = self.env.context.get("tz")
+        if tz not in pytz.all_timezones_set:
+            tz = "UTC"
+        return SQL(
+            """
+            (SELECT res_id,
+                    CASE WHEN days > 0 THEN 'planned'
+                         WHEN days < 0 THEN 'overdue'
+                         WHEN days = 0 THEN 'today'
+                    END AS state
+               FROM (SELECT res_id,
+                            min(date_deadline - (%(now)s AT TIME ZONE
+                                COALESCE(user_tz, %(tz)s))::date) AS days
+                       FROM mail_activity
+                      WHERE res_model = %(model)s AND active
+                      GROUP BY res_id) per_record)
+            """,
+            now=pytz.utc.localize(datetime.utcnow()),
+            tz=tz,
+            model=self._name,
+        )
 
     # ------------------------------------------------------------------
     # Computes
