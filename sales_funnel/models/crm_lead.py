@@ -1,7 +1,4 @@
 from collections import namedtuple
-from datetime import datetime
-
-import pytz
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
@@ -107,73 +104,6 @@ class CrmLead(models.Model):
             where="active AND type = 'opportunity' AND COALESCE(probability, 0) < 100",
         )
         return res
-
-    @api.model
-    @api.readonly
-    def read_progress_bar(self, domain, group_by, progress_bar):
-        field = self._fields.get(group_by)
-        if (
-            progress_bar.get("field") != "activity_state"
-            or self.env.context.get("sales_funnel_stock_read")
-            or not (field and field.store and field.type in ("many2one", "selection"))
-        ):
-            return super().read_progress_bar(domain, group_by, progress_bar)
-        # Only opportunities with an activity have a colour; the web client
-        # makes the rest of the column grey. Count those few: one pass over
-        # their activities joined to the leads of the domain (record rules
-        # included), instead of the stock left join of every lead of the domain.
-        self.check_field_access_rights("read", ["activity_state"])
-        query = self._search(domain)
-        if query.is_empty():
-            return {}
-        query.add_join(
-            "JOIN", "sf_activity", self._activity_state_per_record(),
-            SQL("sf_activity.res_id = %s", SQL.identifier(self._table, "id")),
-        )  # fmt: skip
-        group = self._read_group_groupby(group_by, query)
-        query.groupby = SQL("%s, sf_activity.state", group)
-        rows = self.env.execute_query(
-            query.select(group, SQL("sf_activity.state"), SQL("COUNT(*)"))
-        )
-        colors = progress_bar["colors"]
-        result = {}
-        for value, state, count in rows:
-            counts = result.setdefault(str(value or False), dict.fromkeys(colors, 0))
-            if state in counts:
-                counts[state] += count
-        return result
-
-    def _activity_state_per_record(self):
-        """SQL (res_id, state) of the records of this model with an activity:
-        the state of ``mail.activity.mixin``'s grouping (the earliest deadline
-        against today in the activity's time zone, else the user's), in one
-        aggregate instead of three."""
-        self.env["mail.activity"].flush_model(
-            ["res_model", "res_id", "active", "date_deadline", "user_tz"]
-        )
-        self.env["res.users"].flush_model(["partner_id"])
-        self.env["res.partner"].flush_model(["tz"])
-        tz = self.env.context.get("tz")
-        if tz not in pytz.all_timezones_set:
-            tz = "UTC"
-        return SQL(
-            """
-            (SELECT res_id,
-                    CASE WHEN days > 0 THEN 'planned'
-                         WHEN days < 0 THEN 'overdue'
-                         WHEN days = 0 THEN 'today'
-                    END AS state
-               FROM (SELECT res_id,
-                            min(date_deadline - (%(now)s AT TIME ZONE
-                                COALESCE(user_tz, %(tz)s))::date) AS days
-                       FROM mail_activity
-                      WHERE res_model = %(model)s AND active
-                      GROUP BY res_id) per_record)
-            """,
-            now=pytz.utc.localize(datetime.utcnow()),
-            tz=tz,
-            model=self._name,
-        )
 
     # ------------------------------------------------------------------
     # Computes

@@ -1,3 +1,7 @@
+from datetime import datetime
+
+import pytz
+
 from odoo import api, models
 from odoo.osv import expression
 from odoo.tools import SQL
@@ -59,6 +63,81 @@ class CrmLead(models.Model):
     def _cron_compact_kanban_sums(self):
         """Fold the kanban's deltas into one row per group (same sums)."""
         self.env.cr.execute(kept.COMPACT)
+
+    # ------------------------------------------------------------------
+    # The progress bar: activity colours of the columns
+    # ------------------------------------------------------------------
+
+    @api.model
+    @api.readonly
+    def read_progress_bar(self, domain, group_by, progress_bar):
+        field = self._fields.get(group_by)
+        if (
+            progress_bar.get("field") != "activity_state"
+            or self.env.context.get(STOCK_READ)
+            or not (field and field.store and field.type in ("many2one", "selection"))
+        ):
+            return super().read_progress_bar(domain, group_by, progress_bar)
+        # Only opportunities with an activity have a colour; the web client
+        # makes the rest of the column grey. Count those: the leads of the
+        # domain (record rules included) joined to their activities, one state
+        # per lead, instead of the stock left join of every lead of the domain
+        # with the states of every activity of the model.
+        self.check_field_access_rights("read", ["activity_state"])
+        query = self._search(domain)
+        if query.is_empty():
+            return {}
+        lead_id = SQL.identifier(self._table, "id")
+        query.add_join(
+            "JOIN", "sf_activity", SQL.identifier("mail_activity"),
+            SQL(
+                "sf_activity.res_id = %s AND sf_activity.res_model = %s"
+                " AND sf_activity.active",
+                lead_id, self._name,
+            ),
+        )  # fmt: skip
+        group = self._read_group_groupby(group_by, query)
+        query.groupby = SQL("%s, %s", lead_id, group)
+        per_lead = query.select(
+            SQL("%s AS value", group), SQL("%s AS state", self._activity_state())
+        )
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT value, state, COUNT(*) FROM (%s) per_lead"
+                " GROUP BY value, state",
+                per_lead,
+            )
+        )
+        colors = progress_bar["colors"]
+        result = {}
+        for value, state, count in rows:
+            counts = result.setdefault(str(value or False), dict.fromkeys(colors, 0))
+            if state in counts:
+                counts[state] += count
+        return result
+
+    def _activity_state(self):
+        """SQL: the state of ``mail.activity.mixin``'s grouping over the
+        activities ``sf_activity`` of one record: its earliest deadline against
+        today in the activity's time zone, else the user's."""
+        self.env["mail.activity"].flush_model(
+            ["res_model", "res_id", "active", "date_deadline", "user_tz"]
+        )
+        tz = self.env.context.get("tz")
+        if tz not in pytz.all_timezones_set:
+            tz = "UTC"
+        days = SQL(
+            "min(sf_activity.date_deadline - (%s AT TIME ZONE"
+            " COALESCE(sf_activity.user_tz, %s))::date)",
+            pytz.utc.localize(datetime.utcnow()),
+            tz,
+        )
+        return SQL(
+            """CASE WHEN %(days)s > 0 THEN 'planned'
+                    WHEN %(days)s < 0 THEN 'overdue'
+                    WHEN %(days)s = 0 THEN 'today' END""",
+            days=days,
+        )
 
     # ------------------------------------------------------------------
     # Reads answered from the kept sums
