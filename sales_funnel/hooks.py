@@ -30,9 +30,8 @@ def post_init_hook(env):
 def uninstall_hook(env):
     """Drop what the ORM does not know: the triggers on crm_lead, the stage
     history and the tracked messages that keep the funnel sums, the kanban's
-    column sums, the stage
-    flow, Stage Analysis' rows and sums, Source Effectiveness' sums and the
-    pipeline as of a date, and their tables."""
+    column sums, the stage flow, Stage Analysis' rows and sums, Source
+    Effectiveness' sums and the pipeline as of a date, and their tables."""
     drop_funnel_summary(env)
     drop_kanban_sums(env)
     drop_stage_flow(env)
