@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.tests import new_test_user, tagged
@@ -234,6 +235,24 @@ class TestKanbanKeptSums(FunnelCase):
         )
         salesman = self.env(user=self.salesman)
         self._assert_columns_equal(salesman, PIPELINE, kept=False)
+
+    def test_columns_read_the_sums_not_the_opportunities(self):
+        Lead = self.env["crm.lead"]
+        Lead.web_read_group(PIPELINE, AGGREGATES, ["stage_id"])  # caches warm
+        self.env.invalidate_all()
+        queries = []
+        execute = type(self.env.cr).execute
+
+        def spy(cr, query, *args, **kwargs):
+            queries.append(getattr(query, "code", query))
+            return execute(cr, query, *args, **kwargs)
+
+        # the sums by stage, the stages of the pipeline (group_expand), their
+        # names and folds
+        with self.assertQueryCount(3), patch.object(type(self.env.cr), "execute", spy):
+            Lead.web_read_group(PIPELINE, AGGREGATES, ["stage_id"])
+        self.assertIn('FROM "crm_lead_kanban_delta" AS "crm_lead"', queries[0])
+        self.assertFalse([q for q in queries if 'FROM "crm_lead"' in q])
 
     def test_card_count_is_one_query(self):
         Lead = self.env["crm.lead"]
