@@ -7,6 +7,7 @@ from .report.crm_funnel_stage_stay import drop_stage_stays
 from .report.crm_funnel_stage_sums import drop_stage_sums
 from .report.crm_funnel_summary import drop_funnel_summary
 from .report.crm_lead_conversion_sums import drop_conversion_sums
+from .report.crm_lead_kanban_sums import drop_kanban_sums
 from .report.crm_stage_flow import drop_stage_flow
 
 
@@ -30,11 +31,12 @@ def post_init_hook(env):
 
 def uninstall_hook(env):
     """Drop what the ORM does not know: the triggers on crm_lead, the stage
-    history and the tracked messages that keep the funnel sums, the stage
-    flow, Stage Analysis' rows and sums, Source Effectiveness' sums, the
-    pipeline as of a date, the dashboard's grades and lead conversion, and
-    their tables."""
+    history and the tracked messages that keep the funnel sums, the kanban's
+    column sums, the stage flow, Stage Analysis' rows and sums, Source
+    Effectiveness' sums, the pipeline as of a date, the dashboard's grades and
+    lead conversion, and their tables."""
     drop_funnel_summary(env)
+    drop_kanban_sums(env)
     drop_stage_flow(env)
     drop_source_sums(env)  # its triggers are on Stage Analysis' rows
     drop_stage_sums(env)

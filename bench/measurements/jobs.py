@@ -127,3 +127,12 @@ def compact_pipeline(bench):
         "sales_funnel.ir_cron_pipeline_sums_compact",
         lambda env: env["crm.funnel.pipeline.report"]._cron_compact(),
     )
+
+
+@measure("job: compact the kanban sums")
+def compact_kanban(bench):
+    return _job(
+        bench,
+        "sales_funnel.ir_cron_kanban_sums_compact",
+        lambda env: env["crm.lead"]._cron_compact_kanban_sums(),
+    )

@@ -12,6 +12,7 @@ from . import crm_lead_stage_history
 from . import crm_stage_gate_override
 from . import product_category
 from . import crm_lead
+from . import crm_lead_kanban
 from . import crm_lead_stuck_reminder
 from . import crm_lead_stuck
 from . import crm_lead_gate

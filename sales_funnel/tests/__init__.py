@@ -15,6 +15,7 @@ from . import test_targets
 from . import test_forecast_submission
 from . import test_forecast_accuracy
 from . import test_funnel_summary
+from . import test_kanban_kept
 from . import test_forecast_report
 from . import test_stage_analytics
 from . import test_pipeline_as_of
