@@ -13,7 +13,7 @@ from .crm_immutable_mixin import _RECORDER, _RECORDER_KEY
 
 # Self-checks prepared, and late ones reminded, a batch of the daily jobs
 # (jobs.run_batches).
-SELFCHECK_PREPARE_BATCH = 3
+SELFCHECK_PREPARE_BATCH = 1
 SELFCHECK_REMINDER_BATCH = 100
 # What the salesperson writes while the self-check is a draft.
 SELFCHECK_INPUT_FIELDS = ("plan", "deal_line_ids")
