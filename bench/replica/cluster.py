@@ -19,14 +19,16 @@
    users of the load test (``prepare.py``: a sales manager and a sales
    secretary; ``--leads N`` generates N more opportunities first);
 3. a hot-standby streaming replica (``pg_basebackup -R -X stream``) on the
-   next port, read-only, replaying the primary's WAL;
+   next port, read-only, replaying the primary's WAL (made while
+   ``prepare.py`` writes: it streams those writes);
 4. Odoo with ``--workers N`` (``0``: one threaded process, no replica: the
    single-process baseline), ``--db_replica_host/--db_replica_port`` pointing
    at the replica, HTTP on 127.0.0.1 ``--http-port`` only, Odoo's default
    memory and time limits, one cron thread.
 
 ``stop`` stops Odoo (the process group it started), both clusters, and removes
-the directory (``--keep`` leaves it). ``status`` prints the state file.
+the directory (renamed, then its files in the background; ``--keep`` leaves
+it). ``status`` prints the state file.
 Nothing listens on another address than 127.0.0.1.
 """
 
