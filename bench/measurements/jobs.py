@@ -88,16 +88,14 @@ def snapshots_company(bench):
     return _job(bench, "sales_funnel.ir_cron_forecast_snapshots", take)
 
 
-@measure("job: weekly self-checks, one batch (3 salespeople)", runs=1)
+@measure("job: weekly self-checks, one batch (as the runner calls it)", runs=1)
 def selfchecks_batch(bench):
     def prepare(env):
         from odoo import fields
 
-        Selfcheck = env["crm.funnel.selfcheck"].sudo()
-        today = fields.Date.today()
-        missing = Selfcheck._selfchecks_missing(env.company, today)
-        batch = sorted(missing, key=lambda pair: (pair[0].id, pair[1].id))[:3]
-        Selfcheck._prepare_selfchecks(env.company, today, set(batch))
+        # Today is the company's self-check day (rolled back with the run).
+        env.company.sales_funnel_selfcheck_weekday = str(fields.Date.today().weekday())
+        env["crm.funnel.selfcheck"]._cron_prepare_selfchecks()
 
     return _job(bench, "sales_funnel.ir_cron_prepare_selfchecks", prepare)
 

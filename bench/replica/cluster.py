@@ -19,14 +19,16 @@
    users of the load test (``prepare.py``: a sales manager and a sales
    secretary; ``--leads N`` generates N more opportunities first);
 3. a hot-standby streaming replica (``pg_basebackup -R -X stream``) on the
-   next port, read-only, replaying the primary's WAL;
+   next port, read-only, replaying the primary's WAL (made while
+   ``prepare.py`` writes: it streams those writes);
 4. Odoo with ``--workers N`` (``0``: one threaded process, no replica: the
    single-process baseline), ``--db_replica_host/--db_replica_port`` pointing
    at the replica, HTTP on 127.0.0.1 ``--http-port`` only, Odoo's default
    memory and time limits, one cron thread.
 
 ``stop`` stops Odoo (the process group it started), both clusters, and removes
-the directory (``--keep`` leaves it). ``status`` prints the state file.
+the directory (renamed, then its files in the background; ``--keep`` leaves
+it). ``status`` prints the state file.
 Nothing listens on another address than 127.0.0.1.
 """
 
@@ -38,6 +40,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -153,7 +156,8 @@ def start_clusters(args, base, state):
     if not copied:
         run(
             [pg_bin("initdb"), "-D", primary, "-U", "postgres", "--auth=trust"]
-            + ["-E", "UTF8", "--locale=C.UTF-8"],
+            # a throw-away cluster: no fsync of its files
+            + ["-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
             as_postgres=True,
             stdout=subprocess.DEVNULL,
         )
@@ -212,7 +216,7 @@ def physical_copy(args, primary):
     try:
         run(
             [pg_bin("pg_basebackup"), "-h", host, "-p", port, "-U", "postgres"]
-            + ["-D", primary, "-X", "stream", "-c", "fast"],
+            + ["-D", primary, "-X", "stream", "-c", "fast", "--no-sync"],
             as_postgres=True,
             stderr=subprocess.PIPE,
             text=True,
@@ -250,12 +254,16 @@ def copy_database(args, base, state):
     log(f"copying database {args.source_db} into {args.db}")
     started = time.time()
     run([pg_bin("createdb"), "-h", HOST, "-p", port, args.db])
+    # Uncompressed (a pipe), restored in one transaction: an Odoo database is
+    # thousands of tables, indexes and constraints, and a commit (a WAL flush)
+    # each took most of the copy.
     dump = subprocess.Popen(
-        [pg_bin("pg_dump"), "-Fc", "-d", args.source_db], stdout=subprocess.PIPE
+        [pg_bin("pg_dump"), "-Fc", "-Z0", "-d", args.source_db],
+        stdout=subprocess.PIPE,
     )
     run(
         [pg_bin("pg_restore"), "-h", HOST, "-p", port, "-d", args.db, "--no-owner"]
-        + [f"--jobs={1}"],
+        + ["--single-transaction"],
         stdin=dump.stdout,
     )
     if dump.wait() != 0:
@@ -274,11 +282,10 @@ def copy_filestore(args, base):
         log(f"no filestore at {source}: pass --source-data-dir")
 
 
-def write_config(args, base, state, replica_port):
-    commands = _commands()
+def write_config(args, base, state, replica_port, addons_path):
     lines = [
         "[options]",
-        f"addons_path = {commands.addons_path(REPO)}",
+        f"addons_path = {addons_path}",
         f"data_dir = {base / 'odoo'}",
         f"db_host = {HOST}",
         f"db_port = {state['pg_port']}",
@@ -308,9 +315,13 @@ def start(args):
             f"{base} exists: stop it first (cluster.py stop --db {args.db})"
         )
     state = {"db": args.db, "base": str(base), "workers": args.workers}
+    # The addons path imports Odoo (seconds): while the database is copied.
+    looked_up = ThreadPoolExecutor(1)
+    addons_path = looked_up.submit(_commands().addons_path, REPO)
+    looked_up.shutdown(wait=False)
     try:
         primary, replica, replica_port, settings = start_clusters(args, base, state)
-        config = write_config(args, base, state, replica_port)
+        config = write_config(args, base, state, replica_port, addons_path.result())
         state["config"] = str(config)
         save_state(base, state)
         prepare = [
@@ -323,26 +334,41 @@ def start(args):
             "--leads",
             args.leads,
         ]
-        log("preparing the load test's users and data")
-        run(prepare)
-        if args.workers:
-            log(f"streaming replica in {replica} on {HOST}:{replica_port}")
-            run(
-                [pg_bin("pg_basebackup"), "-h", HOST, "-p", state["pg_port"]]
-                + ["-U", "postgres", "-D", replica, "-R", "-X", "stream", "-c", "fast"],
-                as_postgres=True,
-            )
-            pg_ctl(replica, "start", replica_port, base, settings)
-            state.update(replica=str(replica), replica_port=replica_port)
+        # The replica is made while prepare.py writes: it streams those writes.
+        pool = ThreadPoolExecutor(1)
+        try:
+            replica_made = None
+            if args.workers:
+                replica_made = pool.submit(
+                    make_replica, base, state, replica, replica_port, settings
+                )
+            log("preparing the load test's users and data")
+            run(prepare)
+        finally:
+            pool.shutdown(wait=True)
             save_state(base, state)
-            in_recovery = psql(replica_port, "SELECT pg_is_in_recovery()")
-            if in_recovery != "t":
-                raise SystemExit("the replica is not a hot standby")
+        if replica_made:
+            replica_made.result()
         start_odoo(args, base, state, config)
     except BaseException:
         stop_all(base, keep=args.keep)
         raise
     log(f"ready: http://{HOST}:{args.http_port} database {args.db}")
+
+
+def make_replica(base, state, replica, replica_port, settings):
+    log(f"streaming replica in {replica} on {HOST}:{replica_port}")
+    run(
+        [pg_bin("pg_basebackup"), "-h", HOST, "-p", state["pg_port"]]
+        + ["-U", "postgres", "-D", replica, "-R", "-X", "stream", "-c", "fast"]
+        + ["--no-sync"],
+        as_postgres=True,
+    )
+    state.update(replica=str(replica), replica_port=replica_port)
+    pg_ctl(replica, "start", replica_port, base, settings)
+    if psql(replica_port, "SELECT pg_is_in_recovery()") != "t":
+        raise SystemExit("the replica is not a hot standby")
+    log("replica streaming")
 
 
 def start_odoo(args, base, state, config):
@@ -372,10 +398,11 @@ def stop_odoo(state):
     except ProcessLookupError:
         return
     # Odoo's graceful stop waits for the workers' requests and the cron's job;
-    # a second signal stops it at once; after the load nothing is left to save.
-    for tick in range(40):
+    # a second signal stops it at once; after the load (the checks have read
+    # the log) nothing is left to save: killed after 3 s.
+    for tick in range(12):
         try:
-            os.killpg(pid, signal.SIGTERM if tick == 10 else 0)
+            os.killpg(pid, signal.SIGTERM if tick == 4 else 0)
         except ProcessLookupError:
             return
         time.sleep(0.25)
@@ -399,7 +426,15 @@ def stop_all(base, keep=False):
             except subprocess.CalledProcessError as error:
                 log(f"stopping {key}: {error}")
     if not keep and base.exists():
-        shutil.rmtree(base)
+        # Two clusters are tens of thousands of files (≈ 10 s to remove):
+        # renamed at once, removed in the background.
+        trash = base.with_name(f"{base.name}.removed.{os.getpid()}.{time.time_ns()}")
+        base.rename(trash)
+        subprocess.Popen(
+            ["rm", "-rf", str(trash)],
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def stop(args):

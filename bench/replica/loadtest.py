@@ -216,6 +216,8 @@ def main():
         start += ["--gevent-port", str(args.gevent_port)]
     if args.source_data_dir:
         start += ["--source-data-dir", args.source_data_dir]
+    preloaded = threading.Thread(target=check.preload, daemon=True)
+    preloaded.start()
     cluster.main(start)
     base = cluster.base_dir(argparse.Namespace(base=None, db=args.db))
     state = cluster.load_state(base)
@@ -278,6 +280,7 @@ def main():
         print()
         screens = browser_result(browser) if browser else None
         cluster.log("checking")
+        preloaded.join()
         results = check.run_checks(state, stats_csv, sampler.samples)
         if screens is not None:
             results["every screen drawn in the browser"] = screens

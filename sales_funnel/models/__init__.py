@@ -37,6 +37,7 @@ from . import crm_lead_problem
 from . import crm_lead_trial_report
 from . import crm_lead_evidence
 from . import ir_attachment
+from . import ir_cron
 from . import crm_lost_reason
 from . import res_partner
 from . import crm_lead_loss_report

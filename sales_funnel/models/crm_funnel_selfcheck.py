@@ -13,7 +13,7 @@ from .crm_immutable_mixin import _RECORDER, _RECORDER_KEY
 
 # Self-checks prepared, and late ones reminded, a batch of the daily jobs
 # (jobs.run_batches).
-SELFCHECK_PREPARE_BATCH = 3
+SELFCHECK_PREPARE_BATCH = 1
 SELFCHECK_REMINDER_BATCH = 100
 # What the salesperson writes while the self-check is a draft.
 SELFCHECK_INPUT_FIELDS = ("plan", "deal_line_ids")
@@ -433,7 +433,10 @@ class CrmFunnelSelfcheck(models.Model):
 
         def step():
             # SELFCHECK_PREPARE_BATCH salespeople a batch (``jobs.run_batches``);
-            # those with this week's self-check get none more.
+            # those with this week's self-check get none more. One a batch: a
+            # salesperson's self-check (thousands of deals to check at a
+            # million opportunities) is made in one transaction, and the
+            # batches of all the jobs share the cron worker's time limit.
             nonlocal prepared
             if not companies:
                 return 0, 0
@@ -441,7 +444,7 @@ class CrmFunnelSelfcheck(models.Model):
             batch = sorted(missing, key=lambda pair: (pair[0].id, pair[1].id))[
                 :SELFCHECK_PREPARE_BATCH
             ]
-            done = self._prepare_selfchecks(companies, today, set(batch))
+            done = self._prepare_selfchecks(companies, today, set(batch), missing)
             prepared |= done
             return len(done), len(missing) - len(done)
 
@@ -504,18 +507,20 @@ class CrmFunnelSelfcheck(models.Model):
         return late
 
     @api.model
-    def _prepare_selfchecks(self, companies, today, people=None):
+    def _prepare_selfchecks(self, companies, today, people=None, missing=None):
         """Prepare the self-checks of the week of ``today`` for every salesperson
         of ``companies`` (users with open opportunities or a target) who has none
-        yet (``people``: those of them only, {(company, user)}). The number of
-        queries does not grow with the number of deals."""
+        yet (``people``: those of them only, {(company, user)}; ``missing``:
+        ``_selfchecks_missing``'s answer, when the caller just read it). The
+        number of queries does not grow with the number of deals."""
         if not self.env.su:
             # The job reads every salesperson's funnel, whoever triggers it.
-            return self.sudo()._prepare_selfchecks(companies, today, people)
+            return self.sudo()._prepare_selfchecks(companies, today, people, missing)
         if not companies:
             return self.browse()
         week_start = today - timedelta(days=today.weekday())
-        missing = self._selfchecks_missing(companies, today)
+        if missing is None:
+            missing = self._selfchecks_missing(companies, today)
         people = missing if people is None else missing & set(people)
         if not people:
             return self.browse()

@@ -1,4 +1,4 @@
-from collections import namedtuple
+from collections import defaultdict, namedtuple
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
@@ -477,10 +477,14 @@ class CrmLead(models.Model):
                 ["price_subtotal:sum"],
             )
         )
+        # One write a total, not a lead: a write regrades its deals in a batch.
+        changed = defaultdict(lambda: self.browse())
         for lead in leads:
             total = totals.get(lead, 0.0)
             if lead.company_currency.compare_amounts(total, lead.expected_revenue):
-                lead.expected_revenue = total
+                changed[total] |= lead
+        for total, group in changed.items():
+            group.expected_revenue = total
 
     # ------------------------------------------------------------------
     # Step 3 of write and create: checklist

@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 import psycopg2
 from dateutil.relativedelta import relativedelta
 
@@ -24,6 +26,39 @@ class TestLeadLines(HandoffCase):
         lead = self._new_lead("Spare cables", self.salesman, revenue=5000.0)
         lead.line_ids = [Command.create({"product_id": self.cable.id, "quantity": 4})]
         self.assertEqual(lead.expected_revenue, 0.0)
+
+    def test_lines_of_many_deals_at_once(self):
+        # A script or an import adds the lines of many deals in one create:
+        # each deal is worth its own lines (accessories out), and the deals of
+        # the same worth are written, so regraded, together.
+        deals = [
+            self._new_lead(f"Bulk deal {n}", self.salesman, revenue=1.0)
+            for n in range(3)
+        ]
+        Lead = self.registry["crm.lead"]
+        graded = []
+        grade = Lead._grade
+
+        def count_grade(leads):
+            graded.append(leads.ids)
+            return grade(leads)
+
+        with patch.object(Lead, "_grade", count_grade):
+            self.env["crm.lead.line"].create(
+                [
+                    {"lead_id": deals[0].id, "product_id": self.switchgear.id},
+                    {"lead_id": deals[1].id, "product_id": self.switchgear.id},
+                    {"lead_id": deals[1].id, "product_id": self.cable.id},
+                    {"lead_id": deals[2].id, "product_id": self.maintenance.id},
+                ]
+            )
+        self.assertEqual(
+            [deal.expected_revenue for deal in deals], [50000.0, 50000.0, 2000.0]
+        )
+        self.assertEqual(
+            sorted(map(sorted, graded)),
+            sorted([sorted([deals[0].id, deals[1].id]), [deals[2].id]]),
+        )
 
     def test_bad_line_is_refused(self):
         with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.IntegrityError):

@@ -151,38 +151,168 @@ class TestStuckReminderJob(FunnelCase):
         self.assertFalse(self._run(progress, batch=2))
         self.assertEqual((progress.done, progress.remaining), (0, 0))
 
-    def test_a_run_past_its_budget_stops_and_comes_back(self):
-        # Under the runner (its context has "lastcall"), a run that used its
-        # time budget reports nothing remaining, so that the runner stops
-        # calling it within the cron worker's time limit, and triggers itself
-        # to go on at the worker's next cycle.
-        leads = self._stuck_deals(5)
-        cron = self.env.ref("sales_funnel.ir_cron_remind_stuck_opportunities")
-        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
-        Lead = self.Lead.with_context(lastcall=fields.Datetime.now())
-        progress = self._progress()
-        with patch.object(jobs, "RUN_BUDGET_SECONDS", 3600):
-            Lead.with_context(
-                ir_cron_progress_id=progress.id
-            )._cron_remind_stuck_opportunities(batch=2)
-        self.assertEqual((progress.done, progress.remaining), (2, 3))
-        progress = self._progress()
-        with patch.object(jobs, "RUN_BUDGET_SECONDS", -1):
-            Lead.with_context(
-                ir_cron_progress_id=progress.id
-            )._cron_remind_stuck_opportunities(batch=2)
-        self.assertEqual((progress.done, progress.remaining), (2, 0))
-        new = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
-        self.assertEqual(len(new), 1)
-        self.assertEqual(len(self._reminders(leads)), 4)
-        # The next run goes on where it stopped.
-        self._run(self._progress(), batch=2)
-        self.assertEqual(len(self._reminders(leads)), 5)
-
     def test_called_directly_it_runs_every_batch(self):
         leads = self._stuck_deals(5)
         self.assertEqual(len(self._run(batch=2)), 5)
         self.assertEqual(len(self._reminders(leads)), 5)
+
+
+class FakeClock:
+    """The jobs' clock (``jobs._clock``), moved on by the batches."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@tagged("post_install", "-at_install")
+class TestJobsShareTheCycleBudget(HandoffCase):
+    """Run by Odoo's cron runner (``_process_job``, "lastcall" in the context),
+    the addon's jobs share one time budget per cycle of the cron worker: past
+    it, a job starts no more batch and triggers itself; the next cycle goes on
+    where it stopped, the job that waited first; nothing is lost or done
+    twice."""
+
+    BATCH_SECONDS = 4
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.verification.max_days_in_stage = 30
+        cls.stuck_cron = cls.env.ref("sales_funnel.ir_cron_remind_stuck_opportunities")
+        cls.handoff_cron = cls.env.ref("sales_funnel.ir_cron_sales_funnel_handoff")
+        # Small batches, to see them.
+        cls.stuck_cron.code = "model._cron_remind_stuck_opportunities(batch=2)"
+        cls.handoff_cron.code = "model._cron_handoff(limit=1)"
+
+    def setUp(self):
+        super().setUp()
+        self.clock = FakeClock()
+        # The cycles of an earlier test are none of this one's.
+        jobs._cycle.__dict__.clear()
+        self.addCleanup(jobs._cycle.__dict__.clear)
+        self.startPatcher(patch.object(jobs, "_clock", self.clock))
+        self.startPatcher(patch.object(jobs, "CYCLE_BUDGET_SECONDS", 10))
+        # Each batch of either job takes BATCH_SECONDS of the clock.
+        Lead = self.registry["crm.lead"]
+        for name in ("_remind_stuck_batch", "_run_handoff"):
+            self.startPatcher(patch.object(Lead, name, self._slow(getattr(Lead, name))))
+
+    def _slow(self, method):
+        clock, seconds = self.clock, self.BATCH_SECONDS
+
+        def slow(records, *args, **kwargs):
+            clock.now += seconds
+            return method(records, *args, **kwargs)
+
+        return slow
+
+    def _ready(self):
+        self.env.flush_all()
+        ready = self.registry["ir.cron"]._get_all_ready_jobs(self.env.cr)
+        return {job["id"] for job in ready} & {
+            self.stuck_cron.id,
+            self.handoff_cron.id,
+        }
+
+    def _cycle(self):
+        """One cycle of the cron worker over our two jobs, as
+        ``ir.cron._process_jobs`` runs it: one cursor, the ready jobs in
+        turn, each job's batches committed."""
+        self.env.flush_all()
+        IrCron = self.registry["ir.cron"]
+        ran = []
+        self.registry.enter_test_mode(self.env.cr)
+        try:
+            with self.registry.cursor() as cron_cr:
+                for cron in self.stuck_cron | self.handoff_cron:
+                    job = IrCron._acquire_one_job(cron_cr, cron.id)
+                    if job:
+                        ran.append(cron)
+                        IrCron._process_job(self.registry.db_name, cron_cr, job)
+        finally:
+            self.registry.leave_test_mode()
+        self.env.invalidate_all()
+        return ran
+
+    def _reminders(self, leads):
+        return self.env["mail.activity"].search(
+            [("res_model", "=", "crm.lead"), ("res_id", "in", leads.ids)]
+        )
+
+    def test_the_budget_is_shared_and_the_jobs_take_turns(self):
+        stuck = self.env["crm.lead"]
+        for n in range(7):
+            lead = self._new_lead(f"Stuck deal {n}", self.salesman)
+            lead.date_last_stage_update = fields.Datetime.now() - timedelta(days=40 + n)
+            stuck |= lead
+        second = self._new_deal("Second substation")
+        won = self.deal | second
+        for deal in won:
+            self._win(deal)
+        self.assertTrue(all(won.mapped("handoff_queued")))
+        # Both due (the database's now() is the test transaction's start).
+        (self.stuck_cron | self.handoff_cron).nextcall = "2020-01-01 00:00:00"
+        self.assertEqual(self._ready(), {self.stuck_cron.id, self.handoff_cron.id})
+
+        # Cycle 1: the stuck reminder's three batches of two spend the budget
+        # (12 s of 10): it stops with one deal left and comes back; the
+        # hand-off, after it, gets no batch and comes back too.
+        self.assertEqual(self._cycle(), [self.stuck_cron, self.handoff_cron])
+        self.assertEqual(len(self._reminders(stuck)), 6)
+        self.assertFalse(self._orders(self.deal) | self._orders(second))
+        self.assertEqual(self._ready(), {self.stuck_cron.id, self.handoff_cron.id})
+        self.assertEqual(self._last_progress(self.handoff_cron), (0, 0))
+
+        # Cycle 2: the hand-off waited, the stuck reminder lets it go first
+        # (it would have had budget for a batch) and waits in turn.
+        self.clock.now += 60
+        self.assertEqual(self._cycle(), [self.stuck_cron, self.handoff_cron])
+        self.assertEqual(self._last_progress(self.stuck_cron), (0, 0))
+        self.assertEqual(len(self._reminders(stuck)), 6)
+        self.assertEqual(len(self._orders(self.deal)), 1)
+        self.assertEqual(len(self._orders(second)), 1)
+        self.assertIn(self.stuck_cron.id, self._ready())
+
+        # Cycle 3: the stuck reminder ends.
+        self.clock.now += 60
+        self.assertIn(self.stuck_cron, self._cycle())
+        reminders = self._reminders(stuck)
+        self.assertEqual(sorted(reminders.mapped("res_id")), sorted(stuck.ids))
+
+        # Nothing done twice: one reminder a deal, one order a won deal, and
+        # a job run again (a trigger the frozen transaction time of the test
+        # keeps) finds nothing more to do.
+        self.clock.now += 60
+        self._cycle()
+        self.assertEqual(self._reminders(stuck), reminders)
+        self.assertEqual(len(self._orders(self.deal)), 1)
+        self.assertEqual(len(self._orders(second)), 1)
+
+    def test_run_manually_is_not_cut_short(self):
+        # Odoo's "Run Manually" runs one batch with "lastcall" in its context,
+        # outside the runner's cycles: however spent the budget, it is done.
+        stuck = self.env["crm.lead"]
+        for n in range(5):
+            lead = self._new_lead(f"Stuck deal {n}", self.salesman)
+            lead.date_last_stage_update = fields.Datetime.now() - timedelta(days=40)
+            stuck |= lead
+        self.stuck_cron.nextcall = "2020-01-01 00:00:00"
+        with patch.object(jobs, "CYCLE_BUDGET_SECONDS", 0):
+            self.assertIn(self.stuck_cron, self._cycle())
+            self.assertEqual(self._last_progress(self.stuck_cron), (0, 0))
+            self.assertFalse(self._reminders(stuck))
+            self.stuck_cron.method_direct_trigger()
+        self.assertEqual(self._last_progress(self.stuck_cron), (2, 3))
+        self.assertEqual(len(self._reminders(stuck)), 2)
+
+    def _last_progress(self, cron):
+        progress = self.env["ir.cron.progress"].search(
+            [("cron_id", "=", cron.id)], order="id desc", limit=1
+        )
+        return progress.done, progress.remaining
 
 
 @tagged("post_install", "-at_install")
