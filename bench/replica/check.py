@@ -5,8 +5,10 @@
 - no request failed (Locust's failures), and no deadlock or serialization
   error surfaced in Odoo's log (Odoo retries those: the retries are counted,
   only one that gave up is an error); no ERROR or traceback in the log;
-- the funnel sums (crm_funnel_delta) equal a full recount from crm_lead, and
-  the stage flow (crm_stage_flow_delta) a full recount from the history;
+- the funnel sums (crm_funnel_delta), the kanban's, the dashboard's grades
+  and the lead conversion equal a full recount from crm_lead, the stage flow
+  (crm_stage_flow_delta) and the pipeline as of a date a full recount from
+  the history;
 - no deal has two orders or two contracts;
 - the worker processes stayed under Odoo's default memory limits (virtual
   size under limit_memory_soft, as Odoo measures it);
@@ -105,12 +107,37 @@ def pipeline_mismatches(cr):
     return spans_differ, spans, sums_differ, groups
 
 
+def lead_sums_mismatches(cr):
+    """The other sums kept from crm_lead (the kanban's columns, the
+    dashboard's grades, the lead conversion) against a recount from it:
+    (groups that differ, groups)."""
+    from odoo.addons.sales_funnel.report import (
+        crm_funnel_grade_sums,
+        crm_lead_conversion_sums,
+        crm_lead_kanban_sums,
+    )
+
+    kept = [
+        (crm_lead_kanban_sums.DELTAS, crm_lead_kanban_sums._lead_rows(1, "crm_lead")),
+        (crm_funnel_grade_sums.DELTAS, crm_funnel_grade_sums._open_rows(1, "crm_lead")),
+    ] + [
+        (delta, crm_lead_conversion_sums._ROWS_OF[delta](1, "crm_lead"))
+        for delta in crm_lead_conversion_sums._KEPT
+    ]
+    differ = groups = 0
+    for delta, rows in kept:
+        one_differ, one_groups = sums_mismatches(cr, delta, rows)
+        differ, groups = differ + one_differ, groups + one_groups
+    return differ, groups
+
+
 def check_sums(cr):
     from odoo.addons.sales_funnel.report import crm_funnel_summary, crm_stage_flow
 
     funnel, funnel_groups = sums_mismatches(
         cr, crm_funnel_summary.DELTAS, crm_funnel_summary._lead_rows(1, "crm_lead")
     )
+    lead_sums, lead_groups = lead_sums_mismatches(cr)
     flow, flow_groups = sums_mismatches(
         cr,
         crm_stage_flow.DELTAS,
@@ -126,6 +153,10 @@ def check_sums(cr):
         "funnel sums = recount from crm_lead": (
             funnel == 0,
             f"{funnel} group(s) differ of {funnel_groups}",
+        ),
+        "kanban, grade and lead-conversion sums = recount from crm_lead": (
+            lead_sums == 0,
+            f"{lead_sums} group(s) differ of {lead_groups}",
         ),
         "stage flow = recount from the history": (
             flow == 0,
@@ -299,8 +330,11 @@ def preload():
         ["--addons-path", commands.addons_path(cluster.REPO)]
     )
     from odoo.addons.sales_funnel.report import (  # noqa: F401
+        crm_funnel_grade_sums,
         crm_funnel_pipeline_sums,
         crm_funnel_summary,
+        crm_lead_conversion_sums,
+        crm_lead_kanban_sums,
         crm_stage_flow,
     )
 
