@@ -79,16 +79,18 @@ class CrmLead(models.Model):
             self._update_stuck_dates()
             del self.pool._sales_funnel_fill_stuck_dates
         # The Stuck filter: open opportunities past their stage's maximum, with
-        # everything the rest of its condition and the pipeline's domain read
-        # (active, type, stage): an index-only scan, not a scan of the table
-        # (stuck deals are a large share of a big pipeline).
+        # everything the rest of its condition, the pipeline's domain and the
+        # record rules read (active, type, stage, company, salesperson, team):
+        # an index-only scan, not a scan of the table (stuck deals are a large
+        # share of a big pipeline).
         if not index_exists(self.env.cr, "crm_lead_sales_funnel_stuck_cover_idx"):
             self.env.cr.execute(
                 """
                 DROP INDEX IF EXISTS crm_lead_sales_funnel_stuck_since_idx;
                 CREATE INDEX crm_lead_sales_funnel_stuck_cover_idx
                     ON crm_lead (stuck_since)
-                    INCLUDE (planned_until, probability, active, type, stage_id)
+                    INCLUDE (planned_until, probability, active, type, stage_id,
+                             company_id, user_id, team_id)
                  WHERE stuck_since IS NOT NULL
                 """
             )
