@@ -130,3 +130,14 @@ def run_batches(env, step):
         if not (done and remaining):
             break
     return total
+
+
+def run_once(env, work):
+    """A job of one short piece of work (a compaction of kept sums): run
+    within the cycle's budget like a batch, else at the next cycle."""
+
+    def step():
+        work()
+        return 1, 0
+
+    return run_batches(env, step)

@@ -7,6 +7,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.query import Query
 
+from ..jobs import run_once
 from ..report import crm_lead_kanban_sums as kept
 
 # Context key: read the rows as stock Odoo does (tests compare both answers).
@@ -62,7 +63,7 @@ class CrmLead(models.Model):
     @api.model
     def _cron_compact_kanban_sums(self):
         """Fold the kanban's deltas into one row per group (same sums)."""
-        self.env.cr.execute(kept.COMPACT)
+        run_once(self.env, lambda: self.env.cr.execute(kept.COMPACT))
 
     # ------------------------------------------------------------------
     # The progress bar: activity colours of the columns

@@ -15,6 +15,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from .. import funnel_terms as terms
+from ..jobs import run_once
 from ..models.crm_grade_matrix import GRADES
 from .delta_sums import (
     DeltaSums,
@@ -162,7 +163,7 @@ class CrmFunnelGradeSums(models.Model):
     @api.model
     def _cron_compact(self):
         """Fold the deltas into one row per group (same sums, fewer rows)."""
-        self.env.cr.execute(DELTAS.compact())
+        run_once(self.env, lambda: self.env.cr.execute(DELTAS.compact()))
 
     @api.model
     def _by_grade(self, domain, leads):

@@ -7,6 +7,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from .. import funnel_terms as terms
+from ..jobs import run_once
 from .crm_funnel_pipeline_sums import (
     compact_pipeline_sums,
     kept_rows,
@@ -334,4 +335,4 @@ class CrmFunnelPipelineReport(models.Model):
     @api.model
     def _cron_compact(self):
         """Fold the kept movements into one row per group (same sums)."""
-        compact_pipeline_sums(self.env.cr)
+        run_once(self.env, lambda: compact_pipeline_sums(self.env.cr))

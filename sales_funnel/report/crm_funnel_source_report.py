@@ -3,6 +3,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from .. import funnel_terms as terms
+from ..jobs import run_once
 from ..models.crm_lead_source import FUNNEL_SOURCES
 from .crm_funnel_source_sums import (
     AGGREGATES,
@@ -288,7 +289,7 @@ class CrmFunnelSourceReport(models.Model):
     @api.model
     def _cron_compact(self):
         """Fold the kept deltas into one row per group (same sums, fewer rows)."""
-        compact_source_sums(self.env)
+        run_once(self.env, lambda: compact_source_sums(self.env))
 
     def _query(self):
         return SQL(

@@ -25,6 +25,7 @@ from odoo import api, fields, models
 from odoo.osv import expression
 from odoo.tools import SQL
 
+from ..jobs import run_once
 from . import crm_funnel_stage_median as median
 from . import crm_funnel_stage_stay as stay
 from .delta_sums import DeltaSums, drop_trigger, statement_trigger, trigger_function
@@ -325,8 +326,10 @@ class CrmFunnelStageSums(models.Model):
     @api.model
     def _cron_compact(self):
         """Fold the deltas into one row per group (same sums, fewer rows)."""
-        compact_stage_sums(self.env)
-        median.compact_medians(self.env)
+        run_once(
+            self.env,
+            lambda: (compact_stage_sums(self.env), median.compact_medians(self.env)),
+        )
 
     # Answering Stage Analysis
 

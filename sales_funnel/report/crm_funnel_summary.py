@@ -11,6 +11,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .. import funnel_terms as terms
+from ..jobs import run_once
 from .delta_sums import (
     DeltaSums,
     changed_ids,
@@ -222,7 +223,7 @@ class CrmFunnelSummary(models.Model):
     @api.model
     def _cron_compact(self):
         """Fold the deltas into one row per group (same sums, fewer rows)."""
-        self.env.cr.execute(_COMPACT)
+        run_once(self.env, lambda: self.env.cr.execute(_COMPACT))
 
 
 def drop_funnel_summary(env):

@@ -23,6 +23,7 @@ from functools import partial
 from odoo import api, models
 from odoo.tools import SQL
 
+from ..jobs import run_once
 from .delta_sums import (
     DeltaSums,
     changed_ids,
@@ -173,7 +174,7 @@ class CrmLeadConversionSums(models.AbstractModel):
     @api.model
     def _cron_compact(self):
         """Fold the deltas into one row per group (same counts, fewer rows)."""
-        self.env.cr.execute(_COMPACT)
+        run_once(self.env, lambda: self.env.cr.execute(_COMPACT))
 
     @api.model
     def _counts(self, since: date, company_ids):

@@ -8,6 +8,7 @@ instead of millions of history rows.
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..jobs import run_once
 from .delta_sums import DeltaSums, drop_trigger, statement_trigger, trigger_function
 
 
@@ -148,7 +149,7 @@ class CrmStageFlow(models.Model):
 
     @api.model
     def _cron_compact(self):
-        self.env.cr.execute(_COMPACT)
+        run_once(self.env, lambda: self.env.cr.execute(_COMPACT))
 
 
 def drop_stage_flow(env):

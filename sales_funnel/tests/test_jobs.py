@@ -5,6 +5,7 @@ from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from .. import jobs
 from .common import ForecastCase, FunnelCase, HandoffCase
@@ -217,8 +218,8 @@ class TestJobsShareTheCycleBudget(HandoffCase):
             self.handoff_cron.id,
         }
 
-    def _cycle(self):
-        """One cycle of the cron worker over our two jobs, as
+    def _cycle(self, crons=None):
+        """One cycle of the cron worker over our two jobs (or ``crons``), as
         ``ir.cron._process_jobs`` runs it: one cursor, the ready jobs in
         turn, each job's batches committed."""
         self.env.flush_all()
@@ -227,7 +228,7 @@ class TestJobsShareTheCycleBudget(HandoffCase):
         self.registry.enter_test_mode(self.env.cr)
         try:
             with self.registry.cursor() as cron_cr:
-                for cron in self.stuck_cron | self.handoff_cron:
+                for cron in crons or self.stuck_cron | self.handoff_cron:
                     job = IrCron._acquire_one_job(cron_cr, cron.id)
                     if job:
                         ran.append(cron)
@@ -290,6 +291,36 @@ class TestJobsShareTheCycleBudget(HandoffCase):
         self.assertEqual(self._reminders(stuck), reminders)
         self.assertEqual(len(self._orders(self.deal)), 1)
         self.assertEqual(len(self._orders(second)), 1)
+
+    def test_a_compaction_waits_for_the_next_cycle_when_the_budget_is_spent(self):
+        compact = self.env.ref("sales_funnel.ir_cron_funnel_summary_compact")
+        for n in range(7):
+            lead = self._new_lead(f"Stuck deal {n}", self.salesman)
+            lead.date_last_stage_update = fields.Datetime.now() - timedelta(days=40 + n)
+        self.env.flush_all()
+
+        def delta_rows():
+            return self.env.execute_query(SQL("SELECT count(*) FROM crm_funnel_delta"))[
+                0
+            ][0]
+
+        before = delta_rows()
+        (self.stuck_cron | compact).nextcall = "2020-01-01 00:00:00"
+        # The stuck reminder spends the cycle's budget: the compaction folds
+        # nothing and comes back.
+        self.assertEqual(
+            self._cycle(self.stuck_cron | compact), [self.stuck_cron, compact]
+        )
+        self.assertEqual(delta_rows(), before)
+        self.assertEqual(self._last_progress(compact), (0, 0))
+        self.env.flush_all()
+        ready = self.registry["ir.cron"]._get_all_ready_jobs(self.env.cr)
+        self.assertIn(compact.id, {job["id"] for job in ready})
+        # Next cycle, it waited: it goes first and folds the deltas.
+        self.clock.now += 60
+        self.assertIn(compact, self._cycle(compact | self.stuck_cron))
+        self.assertEqual(self._last_progress(compact), (1, 0))
+        self.assertLess(delta_rows(), before)
 
     def test_run_manually_is_not_cut_short(self):
         # Odoo's "Run Manually" runs one batch with "lastcall" in its context,
