@@ -44,7 +44,7 @@ def _job(bench, xml_id, call):
 
 
 @measure(
-    "job: stuck reminders, one batch (100)",
+    "job: stuck reminders, one batch (25)",
     baseline=sql_stuck,
     baseline_name="SQL count of the stuck",
 )
@@ -73,6 +73,15 @@ def handoff_batch(bench):
         bench,
         "sales_funnel.ir_cron_sales_funnel_handoff",
         lambda env: env["crm.lead"]._cron_handoff(),
+    )
+
+
+@measure("job: regrade opportunities, one batch (200)")
+def regrade_batch(bench):
+    return _job(
+        bench,
+        "sales_funnel.ir_cron_regrade_opportunities",
+        lambda env: env["crm.lead"]._cron_regrade_opportunities(),
     )
 
 

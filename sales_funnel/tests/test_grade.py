@@ -329,10 +329,14 @@ class TestRegradeJob(GradeCase):
                 self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
                 triggers + 1,
             )
-            # The job works through them a batch at a time.
-            Lead = self.env["crm.lead"]
+            # The job works through them a batch at a time, as the runner
+            # calls it (its progress), and all at once called directly.
+            progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
+            Lead = self.env["crm.lead"].with_context(ir_cron_progress_id=progress.id)
             self.assertEqual(Lead._cron_regrade_opportunities(), 2)
-            self.assertEqual(Lead._cron_regrade_opportunities(), 0)
+            self.assertEqual((progress.done, progress.remaining), (2, 2))
+            self.assertEqual(len(leads.filtered(lambda lead: lead.grade == "a")), 2)
+            self.assertEqual(self.env["crm.lead"]._cron_regrade_opportunities(), 0)
         self.assertEqual(set(leads.mapped("grade")), {"a"})
         self.assertEqual(
             set(leads.mapped("grade_reason")), {"Pre-assessed: Big customer"}
