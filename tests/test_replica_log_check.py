@@ -87,3 +87,31 @@ def test_other_errors_still_count(check, tmp_path):
         [(7, "ERROR", "odoo.http", "Exception during request handling.")],
     )
     assert (surfaced_ok, log_ok) == (True, False)
+
+
+GUARD_QUERY = (
+    'bad query: INSERT INTO "crm_lead_loss_report" ("lead_id") VALUES (999590)\n'
+    "ERROR: duplicate key value violates unique constraint "
+    '"crm_lead_loss_report_open_uniq"\n'
+    "DETAIL:  Key (lead_id)=(999590) already exists."
+)
+
+
+def test_a_guard_turned_into_a_retry_is_not_an_error(check, tmp_path):
+    # Two requests wrote a loss report for one deal at once: the second's
+    # insert hit the index, the addon raised a concurrency failure, Odoo
+    # retried the request (which then refused it by name).
+    assert verdicts(
+        check,
+        tmp_path,
+        [
+            (7, "ERROR", "odoo.sql_db", GUARD_QUERY),
+            (7, "INFO", "odoo.service.model", RETRIED),
+        ],
+    ) == (True, True, 1)
+    # Without the retry it is an error of the log (not a serialization one).
+    assert verdicts(check, tmp_path, [(7, "ERROR", "odoo.sql_db", GUARD_QUERY)]) == (
+        True,
+        False,
+        0,
+    )

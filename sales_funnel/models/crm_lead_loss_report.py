@@ -1,11 +1,16 @@
 from markupsafe import Markup
+from psycopg2 import errors
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
 
 from .crm_immutable_mixin import _RECORDER, _RECORDER_KEY
+
+# One open (not restored) loss report per opportunity.
+OPEN_REPORT_INDEX = "crm_lead_loss_report_open_uniq"
 
 # Filled in by the system when the deal is lost or restored, never by hand.
 LOSS_STAMP_FIELDS = ("stage_id", "date_lost", "expected_revenue", "date_restored")
@@ -162,10 +167,11 @@ class CrmLeadLossReport(models.Model):
         res = super().init()
         # One open (not restored) report per opportunity, whatever the channel.
         self.env.cr.execute(
-            """
-            CREATE UNIQUE INDEX IF NOT EXISTS crm_lead_loss_report_open_uniq
-                ON crm_lead_loss_report (lead_id) WHERE date_restored IS NULL
-            """
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS %s ON crm_lead_loss_report"
+                " (lead_id) WHERE date_restored IS NULL",
+                SQL.identifier(OPEN_REPORT_INDEX),
+            )
         )
         return res
 
@@ -307,7 +313,27 @@ class CrmLeadLossReport(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._check_loss_report_write(vals)
-        reports = super().create(vals_list)
+        self._check_no_open_report(
+            [vals["lead_id"] for vals in vals_list if vals.get("lead_id")]
+        )
+        try:
+            with self.env.cr.savepoint(flush=False):
+                reports = super().create(vals_list)
+        except errors.UniqueViolation as error:
+            if error.diag.constraint_name != OPEN_REPORT_INDEX:
+                raise
+            # Another request wrote this opportunity's report since this one
+            # began: a concurrency failure, so that Odoo runs the request
+            # again, and then the check above explains.
+            self.env.cr.execute(
+                SQL(
+                    "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE ="
+                    " 'serialization_failure', MESSAGE = %s; END $$",
+                    "loss report written concurrently",
+                ),
+                log_exceptions=False,
+            )
+            raise  # not reached: the statement above raises
         # A report written for a deal already lost (restored then lost again is
         # not possible without one): stamp it like at the loss.
         lost = reports.filtered(
@@ -316,6 +342,25 @@ class CrmLeadLossReport(models.Model):
         if lost:
             lost._stamp_loss()
         return reports
+
+    def _check_no_open_report(self, lead_ids):
+        """One open loss report per opportunity: a second one is refused with
+        the opportunity's name (the database's unique index is the guard)."""
+        if not lead_ids:
+            return
+        open_reports = self.sudo().search(
+            [("lead_id", "in", lead_ids), ("date_restored", "=", False)], limit=1
+        )
+        twice = next((i for i in lead_ids if lead_ids.count(i) > 1), None)
+        lead = open_reports.lead_id or self.env["crm.lead"].sudo().browse(twice)
+        if lead:
+            raise UserError(
+                self.env._(
+                    "“%(opportunity)s” already has a loss report: complete that "
+                    "one instead of writing another.",
+                    opportunity=lead.name,
+                )
+            )
 
     def write(self, vals):
         self._check_loss_report_write(vals)

@@ -1,8 +1,12 @@
 from datetime import date
+from unittest.mock import patch
+
+from psycopg2 import errors
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import FunnelCase
 
@@ -150,6 +154,36 @@ class TestLossReportRequired(LossReportCase):
         wizard.action_lost_reason_apply()
         self.assertFalse(self.lead.active)
         self.assertEqual(len(self._reports(self.lead)), 1, "the same report, completed")
+
+    def test_a_second_report_is_refused_by_name(self):
+        Report = self.env["crm.lead.loss.report"].with_user(self.salesman)
+        first = Report.create({"lead_id": self.lead.id, "customer_reason": "Budget."})
+        lead2 = self._new_lead("Second deal", self.salesman)
+        for vals_list in (
+            [{"lead_id": self.lead.id}],
+            [{"lead_id": lead2.id}, {"lead_id": lead2.id}],
+        ):
+            with self.assertRaisesRegex(UserError, "already has a loss report"):
+                Report.create(vals_list)
+        self.assertEqual(self._reports(self.lead), first)
+        self.assertFalse(self._reports(lead2))
+
+    def test_a_report_written_meanwhile_makes_odoo_run_the_request_again(self):
+        # Two requests write a report for the same deal at once: the second
+        # did not see the first when it checked. The database's index refuses
+        # it, as a concurrency failure Odoo retries (not a raw error); the
+        # retry finds the report and says so.
+        Report = self.env["crm.lead.loss.report"].with_user(self.salesman)
+        Report.create({"lead_id": self.lead.id})
+        with patch.object(type(Report), "_check_no_open_report", lambda *a: None):
+            with (
+                self.assertRaises(errors.SerializationFailure),
+                mute_logger("odoo.sql_db"),
+                self.env.cr.savepoint(),
+            ):
+                Report.create({"lead_id": self.lead.id})
+        with self.assertRaisesRegex(UserError, "already has a loss report"):
+            Report.create({"lead_id": self.lead.id})
 
     def test_action_set_lost_through_rpc_is_refused_without_report(self):
         lead = self.lead.with_user(self.salesman)
