@@ -1,3 +1,5 @@
+from psycopg2.errors import SerializationFailure
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -129,6 +131,13 @@ class CrmLead(models.Model):
         Activity = self.env["mail.activity"].sudo()
         if not rows:
             return Activity, 0
+        # The deals locked first (their reminder moves their stuck dates): one
+        # a salesperson is saving right now is left to the next batch, instead
+        # of either transaction failing on a concurrent update.
+        locked = self._lock_for_reminder([row[0] for row in rows])
+        rows = [row for row in rows if row[0] in locked]
+        if not rows:
+            return Activity, total
         now = fields.Datetime.now()
         deadline = fields.Date.add(
             fields.Date.context_today(self), days=STUCK_REMINDER_DAYS
@@ -163,3 +172,21 @@ class CrmLead(models.Model):
             vals_list
         )
         return reminders, total - len(reminders)
+
+    @api.model
+    def _lock_for_reminder(self, lead_ids):
+        """The ids of ``lead_ids`` locked for this transaction; none when one
+        changed since it began (the next batch reads them afresh)."""
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM crm_lead WHERE id = ANY(%s)"
+                        " FOR NO KEY UPDATE SKIP LOCKED",
+                        list(lead_ids),
+                    ),
+                    log_exceptions=False,
+                )
+                return {row[0] for row in self.env.cr.fetchall()}
+        except SerializationFailure:
+            return set()
