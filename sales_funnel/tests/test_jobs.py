@@ -243,7 +243,39 @@ class TestJobsShareTheCycleBudget(HandoffCase):
             [("res_model", "=", "crm.lead"), ("res_id", "in", leads.ids)]
         )
 
+    def _backlogs(self):
+        """Seven stuck deals (four batches of the reminder) and two won deals
+        to hand off (two batches), both jobs due."""
+        stuck = self.env["crm.lead"]
+        for n in range(7):
+            lead = self._new_lead(f"Stuck deal {n}", self.salesman)
+            lead.date_last_stage_update = fields.Datetime.now() - timedelta(days=40 + n)
+            stuck |= lead
+        second = self._new_deal("Second substation")
+        for deal in self.deal | second:
+            self._win(deal)
+        (self.stuck_cron | self.handoff_cron).nextcall = "2020-01-01 00:00:00"
+        return stuck, second
+
+    def test_jobs_with_a_backlog_share_each_cycle(self):
+        stuck, second = self._backlogs()
+        # Cycle 1: the stuck reminder's two batches spend its slice (8 s of
+        # 5): it comes back with deals left, and the hand-off after it still
+        # has budget for one order.
+        self.assertEqual(self._cycle(), [self.stuck_cron, self.handoff_cron])
+        self.assertEqual(len(self._reminders(stuck)), 4)
+        self.assertEqual(len(self._orders(self.deal) | self._orders(second)), 1)
+        self.assertEqual(self._ready(), {self.stuck_cron.id, self.handoff_cron.id})
+        # Cycle 2: both end.
+        self.clock.now += 60
+        self._cycle()
+        self.assertEqual(len(self._reminders(stuck)), 7)
+        self.assertEqual(len(self._orders(self.deal)), 1)
+        self.assertEqual(len(self._orders(second)), 1)
+
     def test_the_budget_is_shared_and_the_jobs_take_turns(self):
+        # A slice as long as the budget: the first job spends the cycle.
+        self.startPatcher(patch.object(jobs, "JOB_SLICE_SECONDS", 10))
         stuck = self.env["crm.lead"]
         for n in range(7):
             lead = self._new_lead(f"Stuck deal {n}", self.salesman)
@@ -293,6 +325,7 @@ class TestJobsShareTheCycleBudget(HandoffCase):
         self.assertEqual(len(self._orders(second)), 1)
 
     def test_a_compaction_waits_for_the_next_cycle_when_the_budget_is_spent(self):
+        self.startPatcher(patch.object(jobs, "JOB_SLICE_SECONDS", 10))
         compact = self.env.ref("sales_funnel.ir_cron_funnel_summary_compact")
         for n in range(7):
             lead = self._new_lead(f"Stuck deal {n}", self.salesman)
