@@ -855,9 +855,12 @@ class CrmFunnelSelfcheck(models.Model):
             )
         result = defaultdict(dict)
         for prefix, (start, end) in periods.items():
-            slice_targets = Target._target_amounts(
-                [(user.id, False) for user in users], start, end
-            )
+            slice_targets = {
+                company.id: Target._target_amounts(
+                    [(user.id, False) for user in users], start, end, company
+                )
+                for company in companies
+            }
             expected = {}
             for company in companies:
                 # Amounts in the company's own currency.
@@ -874,7 +877,7 @@ class CrmFunnelSelfcheck(models.Model):
                     expected[company.id, user.id] = (won, weighted)
             for company in companies:
                 for user in users:
-                    target = slice_targets.get((user.id, False))
+                    target = slice_targets[company.id].get((user.id, False))
                     won, weighted = expected.get((company.id, user.id), (0.0, 0.0))
                     forecast = submitted.get((company.id, user.id, prefix, start))
                     reference = won + weighted if forecast is None else forecast

@@ -235,7 +235,7 @@ class CrmSalesTarget(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _target_amounts(self, slices, date_from, date_to):
+    def _target_amounts(self, slices, date_from, date_to, companies=None):
         """The target of each slice for the period ``date_from``–``date_to``.
 
         The one definition of "the target of a slice for a period": the funnel
@@ -255,7 +255,9 @@ class CrmSalesTarget(models.Model):
            1.); for the company, the sum of the teams' targets, else of the
            salespeople's.
 
-        Targets are read with the user's access rights. Returns {slice:
+        Targets are read with the user's access rights, of ``companies`` only
+        when given (a self-check is one company's: a salesperson with targets
+        in two companies has each company's there). Returns {slice:
         SliceTarget or None (no target at all)}, in two queries whatever the
         number of slices.
         """
@@ -271,6 +273,8 @@ class CrmSalesTarget(models.Model):
             ):
                 members[member.crm_team_id.id].add(member.user_id.id)
         domain = [("date_from", "<=", date_to), ("date_to", ">=", date_from)]
+        if companies is not None:
+            domain.append(("company_id", "in", companies.ids))
         if not whole_company:
             user_ids = {user_id for user_id, _team_id in slices if user_id}
             user_ids = user_ids.union(*members.values())

@@ -295,6 +295,26 @@ class TestSelfcheckJob(SelfcheckCase):
         self.assertEqual(other.sales_funnel_selfcheck_weekday, "4")
         self.assertFalse(self._prepare("2031-03-21 08:00:00"))
 
+    def test_targets_of_the_self_checks_company_only(self):
+        self._funnel()
+        other = self.env["res.company"].create({"name": "华南分公司"})
+        self.salesman.company_ids |= other
+        Target = self.env["crm.sales.target"]
+        for company, amount in ((self.company, 100000.0), (other, 70000.0)):
+            Target.with_company(company).create(
+                {
+                    "user_id": self.salesman.id,
+                    "company_id": company.id,
+                    "period_type": "month",
+                    "period_date": "2031-03-01",
+                    "amount": amount,
+                }
+            )
+        self._prepare()
+        mine = self._mine().filtered(lambda check: check.company_id == self.company)
+        # This company's target, not the sum of both companies'.
+        self.assertEqual(mine.month_target, 100000)
+
     def test_queries_do_not_grow_with_the_deals(self):
         self._funnel()
         cr = self.env.cr
