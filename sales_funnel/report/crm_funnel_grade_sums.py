@@ -17,13 +17,7 @@ from odoo.tools import SQL
 from .. import funnel_terms as terms
 from ..jobs import run_once
 from ..models.crm_grade_matrix import GRADES
-from .delta_sums import (
-    DeltaSums,
-    changed_ids,
-    drop_trigger,
-    statement_trigger,
-    trigger_function,
-)
+from .delta_sums import DeltaSums, create_triggers, drop_triggers, lead_triggers
 
 DELTAS = DeltaSums(
     "crm_funnel_grade_delta",
@@ -56,8 +50,6 @@ _LEAD_COLUMNS = (
     "type",
     "expected_revenue",
 )
-_CHANGED = f"WITH changed AS ({changed_ids(_LEAD_COLUMNS)})"
-_IN_CHANGED = "AND l.id IN (SELECT id FROM changed)"
 
 # A stage turned won takes its opportunities out (−), one turned not won puts
 # them in (+). The stage's other columns do not count here.
@@ -75,29 +67,7 @@ _STAGE_TURNED = f"""
 
 # name: (table, event, referencing, body)
 _TRIGGERS = {
-    "sales_funnel_grade_insert": (
-        "crm_lead",
-        "INSERT",
-        "NEW TABLE AS new_rows",
-        DELTAS.insert(_open_rows(1, "new_rows")),
-    ),
-    "sales_funnel_grade_update": (
-        "crm_lead",
-        "UPDATE",
-        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        DELTAS.insert(
-            _CHANGED
-            + _open_rows(-1, "old_rows", _IN_CHANGED)
-            + " UNION ALL "
-            + _open_rows(1, "new_rows", _IN_CHANGED)
-        ),
-    ),
-    "sales_funnel_grade_delete": (
-        "crm_lead",
-        "DELETE",
-        "OLD TABLE AS old_rows",
-        DELTAS.insert(_open_rows(-1, "old_rows")),
-    ),
+    **lead_triggers("sales_funnel_grade", [(DELTAS, _open_rows)], _LEAD_COLUMNS),
     # Transition tables allow no column list: every stage UPDATE fires it, and
     # only the stages whose is_won changed read their opportunities.
     "sales_funnel_grade_stage": (
@@ -107,15 +77,9 @@ _TRIGGERS = {
         DELTAS.insert(_STAGE_TURNED),
     ),
 }
-_SETUP = DELTAS.create_table() + "".join(
-    trigger_function(name, body) + statement_trigger(name, table, event, referencing)
-    for name, (table, event, referencing, body) in _TRIGGERS.items()
-)
+_SETUP = DELTAS.create_table() + create_triggers(_TRIGGERS)
 _FILL = DELTAS.insert(_open_rows(1, "crm_lead"))
-_DROP = (
-    "".join(drop_trigger(name, table) for name, (table, *_rest) in _TRIGGERS.items())
-    + DELTAS.drop_table()
-)
+_DROP = drop_triggers(_TRIGGERS) + DELTAS.drop_table()
 # The columns of the sums: a record rule or filter on anything else reads the
 # opportunities.
 _GROUPS = {"company_id", "team_id", "user_id", "grade"}

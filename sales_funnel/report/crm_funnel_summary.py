@@ -12,13 +12,7 @@ from odoo.tools import SQL
 
 from .. import funnel_terms as terms
 from ..jobs import run_once
-from .delta_sums import (
-    DeltaSums,
-    changed_ids,
-    drop_trigger,
-    statement_trigger,
-    trigger_function,
-)
+from .delta_sums import DeltaSums, create_triggers, drop_triggers, lead_triggers
 
 
 def _code(sql):
@@ -63,34 +57,10 @@ _FUNNEL_COLUMNS = (
     "date_last_stage_update",
     "expected_revenue",
 )
-_CHANGED = f"WITH changed AS ({changed_ids(_FUNNEL_COLUMNS)})"
-_IN_CHANGED = "AND l.id IN (SELECT id FROM changed)"
 
 # name: (table, event, referencing, body)
 _TRIGGERS = {
-    "sales_funnel_delta_insert": (
-        "crm_lead",
-        "INSERT",
-        "NEW TABLE AS new_rows",
-        DELTAS.insert(_lead_rows(1, "new_rows")),
-    ),
-    "sales_funnel_delta_update": (
-        "crm_lead",
-        "UPDATE",
-        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        DELTAS.insert(
-            _CHANGED
-            + _lead_rows(-1, "old_rows", _IN_CHANGED)
-            + " UNION ALL "
-            + _lead_rows(1, "new_rows", _IN_CHANGED)
-        ),
-    ),
-    "sales_funnel_delta_delete": (
-        "crm_lead",
-        "DELETE",
-        "OLD TABLE AS old_rows",
-        DELTAS.insert(_lead_rows(-1, "old_rows")),
-    ),
+    **lead_triggers("sales_funnel_delta", [(DELTAS, _lead_rows)], _FUNNEL_COLUMNS),
     # A stage that becomes (or stops being) the won stage moves whole groups.
     "sales_funnel_delta_rebuild": (
         "crm_stage",
@@ -100,16 +70,10 @@ _TRIGGERS = {
     ),
 }
 _REBUILD = _TRIGGERS["sales_funnel_delta_rebuild"][3]
-_SETUP = DELTAS.create_table() + "".join(
-    trigger_function(name, body) + statement_trigger(name, table, event, referencing)
-    for name, (table, event, referencing, body) in _TRIGGERS.items()
-)
+_SETUP = DELTAS.create_table() + create_triggers(_TRIGGERS)
 _FILL = DELTAS.insert(_lead_rows(1, "crm_lead"))
 _COMPACT = DELTAS.compact()
-_DROP = (
-    "".join(drop_trigger(name, table) for name, (table, *_rest) in _TRIGGERS.items())
-    + DELTAS.drop_table()
-)
+_DROP = drop_triggers(_TRIGGERS) + DELTAS.drop_table()
 
 
 class CrmFunnelSummary(models.Model):

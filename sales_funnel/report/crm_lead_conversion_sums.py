@@ -24,13 +24,7 @@ from odoo import api, models
 from odoo.tools import SQL
 
 from ..jobs import run_once
-from .delta_sums import (
-    DeltaSums,
-    changed_ids,
-    drop_trigger,
-    statement_trigger,
-    trigger_function,
-)
+from .delta_sums import DeltaSums, create_triggers, drop_triggers, lead_triggers
 
 _COLUMNS = "company_id integer, team_id integer, user_id integer,"
 _DECIDED_SUMS = " converted integer NOT NULL, lost integer NOT NULL"
@@ -92,8 +86,6 @@ _LEAD_COLUMNS = (
     "create_date",
     "date_conversion",
 )
-_CHANGED = f"WITH changed AS ({changed_ids(_LEAD_COLUMNS)})"
-_IN_CHANGED = "AND l.id IN (SELECT id FROM changed)"
 
 
 _ROWS_OF = {
@@ -105,55 +97,18 @@ _ROWS_OF = {
 }
 
 
-def _inserts(sign, rows):
-    return ";".join(kept.insert(_ROWS_OF[kept](sign, rows)) for kept in _KEPT)
-
-
-def _updates():
-    return ";".join(
-        kept.insert(
-            _CHANGED
-            + _ROWS_OF[kept](-1, "old_rows", _IN_CHANGED)
-            + " UNION ALL "
-            + _ROWS_OF[kept](1, "new_rows", _IN_CHANGED)
-        )
-        for kept in _KEPT
-    )
-
-
-# name: (table, event, referencing, body)
-_TRIGGERS = {
-    "sales_funnel_conversion_insert": (
-        "crm_lead",
-        "INSERT",
-        "NEW TABLE AS new_rows",
-        _inserts(1, "new_rows"),
-    ),
-    "sales_funnel_conversion_update": (
-        "crm_lead",
-        "UPDATE",
-        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        _updates(),
-    ),
-    "sales_funnel_conversion_delete": (
-        "crm_lead",
-        "DELETE",
-        "OLD TABLE AS old_rows",
-        _inserts(-1, "old_rows"),
-    ),
-}
+_TRIGGERS = lead_triggers(
+    "sales_funnel_conversion",
+    [(kept, _ROWS_OF[kept]) for kept in _KEPT],
+    _LEAD_COLUMNS,
+)
 _SETUP = (
     "".join(kept.create_table() for kept in _KEPT)
     # The days of the first month, and only them, are read.
     + f"CREATE INDEX IF NOT EXISTS {DAILY.table}_day_idx ON {DAILY.table} (day);"
-) + "".join(
-    trigger_function(name, body) + statement_trigger(name, table, event, referencing)
-    for name, (table, event, referencing, body) in _TRIGGERS.items()
-)
+) + create_triggers(_TRIGGERS)
 _COMPACT = ";".join(kept.compact() for kept in _KEPT)
-_DROP = "".join(
-    drop_trigger(name, table) for name, (table, *_rest) in _TRIGGERS.items()
-) + "".join(kept.drop_table() for kept in _KEPT)
+_DROP = drop_triggers(_TRIGGERS) + "".join(kept.drop_table() for kept in _KEPT)
 
 
 class CrmLeadConversionSums(models.AbstractModel):

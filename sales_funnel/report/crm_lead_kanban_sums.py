@@ -13,13 +13,7 @@ the ORM's own WHERE clause of crm_lead, record rules included, runs on the
 delta table under crm_lead's alias (``models/crm_lead_kanban.py``).
 """
 
-from .delta_sums import (
-    DeltaSums,
-    changed_ids,
-    drop_trigger,
-    statement_trigger,
-    trigger_function,
-)
+from .delta_sums import DeltaSums, create_triggers, drop_triggers, lead_triggers
 
 # The columns a domain may test to be answered from the deltas.
 GROUP_COLUMNS = ("company_id", "team_id", "user_id", "stage_id", "active", "type")
@@ -65,42 +59,14 @@ DELTAS = DeltaSums(
 )
 
 # Only rows whose grouped or summed columns changed move the sums.
-_CHANGED = f"WITH changed AS ({changed_ids(GROUP_COLUMNS + KEPT_FIELDS)})"
-_IN_CHANGED = "AND l.id IN (SELECT id FROM changed)"
-
-# name: (event, referencing, body), all on crm_lead
-_TRIGGERS = {
-    "sales_funnel_kanban_insert": (
-        "INSERT",
-        "NEW TABLE AS new_rows",
-        DELTAS.insert(_lead_rows(1, "new_rows")),
-    ),
-    "sales_funnel_kanban_update": (
-        "UPDATE",
-        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        DELTAS.insert(
-            _CHANGED
-            + _lead_rows(-1, "old_rows", _IN_CHANGED)
-            + " UNION ALL "
-            + _lead_rows(1, "new_rows", _IN_CHANGED)
-        ),
-    ),
-    "sales_funnel_kanban_delete": (
-        "DELETE",
-        "OLD TABLE AS old_rows",
-        DELTAS.insert(_lead_rows(-1, "old_rows")),
-    ),
-}
-SETUP = DELTAS.create_table() + "".join(
-    trigger_function(name, body) + statement_trigger(name, "crm_lead", event, ref)
-    for name, (event, ref, body) in _TRIGGERS.items()
+_TRIGGERS = lead_triggers(
+    "sales_funnel_kanban", [(DELTAS, _lead_rows)], GROUP_COLUMNS + KEPT_FIELDS
 )
+SETUP = DELTAS.create_table() + create_triggers(_TRIGGERS)
 FILL = DELTAS.insert(_lead_rows(1, "crm_lead"))
 COMPACT = DELTAS.compact()
 REBUILD = f"DELETE FROM {DELTAS.table}; {FILL}"
-DROP = (
-    "".join(drop_trigger(name, "crm_lead") for name in _TRIGGERS) + DELTAS.drop_table()
-)
+DROP = drop_triggers(_TRIGGERS) + DELTAS.drop_table()
 
 
 def drop_kanban_sums(env):

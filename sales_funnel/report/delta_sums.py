@@ -2,8 +2,9 @@
 
 Statement-level triggers append signed deltas to a table in the transaction
 that changes the source rows; readers sum the deltas per group, and a job
-folds them into one row per group. Used by the funnel forecast (on crm_lead)
-and the stage flow (on the stage history).
+folds them into one row per group. Used by the funnel forecast, the kanban,
+the grades and the lead conversion (on crm_lead, ``lead_triggers``) and the
+stage flow (on the stage history).
 """
 
 
@@ -54,6 +55,65 @@ def changed_ids(columns):
         SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
          WHERE ({old}) IS DISTINCT FROM ({new})
     """
+
+
+def lead_triggers(prefix, kept, columns):
+    """The INSERT, UPDATE and DELETE statement triggers of ``crm_lead`` that
+    keep sums: ``kept`` is a list of ``(DeltaSums, rows)``, ``rows(sign,
+    source, extra="")`` the SELECT of a statement's rows (alias ``l``) with
+    the sign of their contribution. An UPDATE takes out the old rows and puts
+    in the new ones of only the leads whose ``columns`` changed. Returns
+    ``{name: (table, event, referencing, body)}``, named ``<prefix>_insert``,
+    ``_update`` and ``_delete``."""
+    changed = f"WITH changed AS ({changed_ids(columns)})"
+    in_changed = "AND l.id IN (SELECT id FROM changed)"
+
+    def each(statement):
+        return ";".join(deltas.insert(statement(rows)) for deltas, rows in kept)
+
+    return {
+        f"{prefix}_insert": (
+            "crm_lead",
+            "INSERT",
+            "NEW TABLE AS new_rows",
+            each(lambda rows: rows(1, "new_rows")),
+        ),
+        f"{prefix}_update": (
+            "crm_lead",
+            "UPDATE",
+            "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+            each(
+                lambda rows: (
+                    changed
+                    + rows(-1, "old_rows", in_changed)
+                    + " UNION ALL "
+                    + rows(1, "new_rows", in_changed)
+                )
+            ),
+        ),
+        f"{prefix}_delete": (
+            "crm_lead",
+            "DELETE",
+            "OLD TABLE AS old_rows",
+            each(lambda rows: rows(-1, "old_rows")),
+        ),
+    }
+
+
+def create_triggers(triggers):
+    """The functions and triggers of ``{name: (table, event, referencing,
+    body)}``."""
+    return "".join(
+        trigger_function(name, body)
+        + statement_trigger(name, table, event, referencing)
+        for name, (table, event, referencing, body) in triggers.items()
+    )
+
+
+def drop_triggers(triggers):
+    return "".join(
+        drop_trigger(name, table) for name, (table, *_rest) in triggers.items()
+    )
 
 
 def trigger_function(name, body):
