@@ -276,18 +276,9 @@ class TestJobsShareTheCycleBudget(HandoffCase):
     def test_the_budget_is_shared_and_the_jobs_take_turns(self):
         # A slice as long as the budget: the first job spends the cycle.
         self.startPatcher(patch.object(jobs, "JOB_SLICE_SECONDS", 10))
-        stuck = self.env["crm.lead"]
-        for n in range(7):
-            lead = self._new_lead(f"Stuck deal {n}", self.salesman)
-            lead.date_last_stage_update = fields.Datetime.now() - timedelta(days=40 + n)
-            stuck |= lead
-        second = self._new_deal("Second substation")
-        won = self.deal | second
-        for deal in won:
-            self._win(deal)
-        self.assertTrue(all(won.mapped("handoff_queued")))
+        stuck, second = self._backlogs()
+        self.assertTrue(all((self.deal | second).mapped("handoff_queued")))
         # Both due (the database's now() is the test transaction's start).
-        (self.stuck_cron | self.handoff_cron).nextcall = "2020-01-01 00:00:00"
         self.assertEqual(self._ready(), {self.stuck_cron.id, self.handoff_cron.id})
 
         # Cycle 1: the stuck reminder's three batches of two spend the budget
