@@ -107,7 +107,7 @@ def number_cells(sheet, col, cell_format):
         number = float(value)
         if not math.isfinite(number):
             # xlsxwriter refuses NaN and infinities; an empty cell instead.
-            return None
+            return ""
         if prefix is None:
             prefix = _style(sheet, col, cell_format) + "><v>"
         return f"{prefix}{number:.16G}</v></c>"
@@ -145,7 +145,7 @@ def boolean_cells(sheet, col):
 
 class RowStream:
     """Writes rows of values from `first_row` on: `renders[col](value)` gives a
-    cell's XML after `<c r="A1"`, or None for an empty cell (None values are
+    cell's XML after `<c r="A1"`, or "" for an empty cell (None values are
     empty cells). Rows past Excel's last row are dropped, as xlsxwriter does."""
 
     def __init__(self, sheet, first_row, renders):
@@ -168,14 +168,15 @@ class RowStream:
             if row >= row_max:
                 break
             r = str(row + 1)
-            cells = []
-            for (ref, render), value in zip(columns, values, strict=True):
-                if value is not None:
-                    xml = render(value)
-                    if xml is not None:
-                        cells.append(f'<c r="{ref}{r}"{xml}')
+            cells = "".join(
+                [
+                    f'<c r="{ref}{r}"{xml}'
+                    for (ref, render), value in zip(columns, values, strict=True)
+                    if value is not None and (xml := render(value))
+                ]
+            )
             if cells:
-                lines.append(f'<row r="{r}">{"".join(cells)}</row>')
+                lines.append(f'<row r="{r}">{cells}</row>')
                 self.last = row
             row += 1
         self.row += len(rows)
