@@ -9,6 +9,8 @@ from lxml import etree
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .. import xlsx_rows
+
 BATCH = 2000
 NUMERIC = ("integer", "float", "monetary")
 FUNNEL_MEASURES = ("expected_revenue", "prorated_revenue", "weighted_amount", "amount")
@@ -185,22 +187,67 @@ class CrmFunnelXlsxExport(models.TransientModel):
             for field in fields_
             if field.type == "selection"
         }
-        names_cache = {}
-        labels = {"names": names_cache, "selections": selections}
-        row = 0
+        labels = {"names": {}, "selections": selections}
         # A server-side cursor in the same transaction: rows arrive in batches.
         with self.env.cr._cnx.cursor("sales_funnel_xlsx") as cursor:
             cursor.itersize = BATCH
             cursor.execute(select.code, select.params)
-            while batch := cursor.fetchmany(BATCH):
-                self._fill_names(fields_, batch, names_cache)
-                for values in batch:
-                    row += 1
-                    cells = enumerate(zip(fields_, values, strict=True))
-                    for col, (field, value) in cells:
-                        self._write_cell(sheet, styles, row, col, field, value, labels)
+            batches = iter(lambda: cursor.fetchmany(BATCH), [])
+            row = self._write_rows(sheet, styles, fields_, batches, labels)
         if row:
             sheet.autofilter(0, 0, row, len(fields_) - 1)
+
+    def _write_rows(self, sheet, styles, fields_, batches, labels):
+        """Write the batches of values from the sheet's second row on; returns
+        the number of rows."""
+        stream = None
+        if xlsx_rows.usable(sheet):
+            renders = self._cell_renders(sheet, styles, fields_, labels)
+            stream = xlsx_rows.RowStream(sheet, 1, renders)
+        row = 0
+        for batch in batches:
+            self._fill_names(fields_, batch, labels["names"])
+            if stream:
+                stream.add(batch)
+                row += len(batch)
+                continue
+            for values in batch:
+                row += 1
+                cells = enumerate(zip(fields_, values, strict=True))
+                for col, (field, value) in cells:
+                    self._write_cell(sheet, styles, row, col, field, value, labels)
+        if stream:
+            stream.close()
+        return row
+
+    def _cell_renders(self, sheet, styles, fields_, labels):
+        """Per column, the cell's XML for a value: the same cells as
+        _write_cell, about ten times faster (see xlsx_rows)."""
+        renders = []
+        for col, field in enumerate(fields_):
+            kind = field.type
+            if kind == "many2one":
+                names = labels["names"].setdefault(field.comodel_name, {})
+                render = xlsx_rows.string_cells(
+                    sheet, col, lambda value, names=names: names.get(value) or ""
+                )
+            elif kind in NUMERIC:
+                render = xlsx_rows.number_cells(sheet, col, styles[kind])
+            elif kind in ("date", "datetime"):
+                render = xlsx_rows.date_cells(sheet, col, styles[kind])
+            elif kind == "boolean":
+                render = xlsx_rows.boolean_cells(sheet, col)
+            elif kind == "selection":
+                options = labels["selections"][field.name]
+                render = xlsx_rows.string_cells(
+                    sheet,
+                    col,
+                    lambda value, options=options: str(options.get(value, value)),
+                )
+            else:
+                render = xlsx_rows.text_cells(sheet, col)
+            renders.append(render)
+        return renders
 
     def _fill_names(self, fields_, batch, names_cache):
         """Display names of the batch's many2one values, one read per model."""
