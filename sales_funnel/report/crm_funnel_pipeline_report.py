@@ -54,8 +54,9 @@ class CrmFunnelPipelineReport(models.Model):
     opportunity (mail tracking); the other columns are today's values.
     The day is read from the context key ``sales_funnel_as_of`` (default:
     today), in the user's time zone. Its pivot (``_read_group`` on stage,
-    status, salespeople, team, company) is summed from the figures PostgreSQL
-    keeps (``crm_funnel_pipeline_sums``), the same answer in a few thousand rows.
+    status, salespeople, team, company, and the month of the expected
+    closing) is summed from the figures PostgreSQL keeps
+    (``crm_funnel_pipeline_sums``), the same answer in a few thousand rows.
     """
 
     _name = "crm.funnel.pipeline.report"
