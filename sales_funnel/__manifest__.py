@@ -4,7 +4,7 @@
     "name": "Sales Funnel",
     "summary": "Gated four-stage B2B sales funnel: exit criteria, win rates, "
     "stage history and manager overrides on top of Odoo CRM",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/CRM",
     "license": "AGPL-3",
     "author": "sales_funnel contributors",

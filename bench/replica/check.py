@@ -7,8 +7,8 @@
   only one that gave up is an error); no ERROR or traceback in the log;
 - the funnel sums (crm_funnel_delta), the kanban's, the dashboard's grades
   and the lead conversion equal a full recount from crm_lead, the stage flow
-  (crm_stage_flow_delta) and the pipeline as of a date a full recount from
-  the history;
+  (crm_stage_flow_delta) and the pipeline as of a date (its sums, and those
+  by expected closing month) a full recount from the history;
 - no deal has two orders or two contracts;
 - the worker processes stayed under Odoo's default memory limits (virtual
   size under limit_memory_soft, as Odoo measures it);
@@ -78,14 +78,15 @@ def sums_mismatches(cr, delta, recount_source):
 # The kept spans' columns in the order of the recount (crm_funnel_pipeline_sums._spans).
 SPAN_COLUMNS = (
     "lead_id, date_from, date_to, company_id, team_id, owner_id, user_id,"
-    " stage_id, state, amount, weighted, win_rate, date_stage"
+    " stage_id, state, amount, weighted, win_rate, date_stage, deadline_month"
 )
 
 
 def pipeline_mismatches(cr):
     """The kept spans of Pipeline as of a date against a recount from the
     history and the tracked values, and their movements against the kept
-    sums of every level: (rows that differ, spans, groups)."""
+    sums of every level, of both tables (the second by deadline month):
+    (rows that differ, spans, groups)."""
     from odoo.addons.sales_funnel.report import crm_funnel_pipeline_sums as kept
 
     recount = kept._spans(among="IS NOT NULL")
@@ -101,14 +102,14 @@ def pipeline_mismatches(cr):
         """
     )
     spans_differ, spans = cr.fetchone()
-    levels = ", ".join(f"('{level}')" for level in kept._LEVELS)
-    moves = f"""
-        SELECT levels.level, date_trunc(levels.level, moves.date) AS bucket,
-               {kept.DIMENSIONS}, {", ".join(kept.DELTAS.sums)}
-          FROM ({kept._moves(kept.SPAN, 1)}) moves
-         CROSS JOIN (VALUES {levels}) AS levels(level)
-    """
-    sums_differ, groups = sums_mismatches(cr, kept.DELTAS, moves)
+    sums_differ = groups = 0
+    for delta, levels in (
+        (kept.DELTAS, kept._LEVELS),
+        (kept.DEADLINE_DELTAS, kept._DEADLINE_LEVELS),
+    ):
+        moves = kept._level_moves(kept._moves(kept.SPAN, 1), levels)
+        one_differ, one_groups = sums_mismatches(cr, delta, moves)
+        sums_differ, groups = sums_differ + one_differ, groups + one_groups
     return spans_differ, spans, sums_differ, groups
 
 

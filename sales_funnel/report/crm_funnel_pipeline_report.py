@@ -31,11 +31,17 @@ KEPT_AGGREGATES = frozenset(
         "days_in_stage:avg",
     )
 )
-# Context keys: the read reads the kept sums (set by _read_group only: the
-# value is an object, which no RPC can send); force the per-row query (tests
-# comparing both answers).
+# Groups by expected closing the sums kept per deadline month answer (a
+# quarter or a year is made of whole months; a week or a day is not).
+DEADLINE_GROUPS = frozenset(
+    ("date_deadline:month", "date_deadline:quarter", "date_deadline:year")
+)
+# Context keys: the read reads the kept sums, or those by deadline month (set
+# by _read_group only: the values are objects, which no RPC can send); force
+# the per-row query (tests comparing both answers).
 KEPT_SUMS_KEY = "sales_funnel_pipeline_kept_sums"
 KEPT_SUMS = object()
+KEPT_BY_DEADLINE = object()
 PER_ROW = "sales_funnel_pipeline_per_row"
 
 
@@ -48,8 +54,9 @@ class CrmFunnelPipelineReport(models.Model):
     opportunity (mail tracking); the other columns are today's values.
     The day is read from the context key ``sales_funnel_as_of`` (default:
     today), in the user's time zone. Its pivot (``_read_group`` on stage,
-    status, salespeople, team, company) is summed from the figures PostgreSQL
-    keeps (``crm_funnel_pipeline_sums``), the same answer in a few thousand rows.
+    status, salespeople, team, company, and the month of the expected
+    closing) is summed from the figures PostgreSQL keeps
+    (``crm_funnel_pipeline_sums``), the same answer in a few thousand rows.
     """
 
     _name = "crm.funnel.pipeline.report"
@@ -151,8 +158,9 @@ class CrmFunnelPipelineReport(models.Model):
         return self._query()
 
     def _query(self):
-        if self.env.context.get(KEPT_SUMS_KEY) is KEPT_SUMS:
-            return kept_rows(self._as_of_cutoff())
+        if self._reads_kept():
+            by_deadline = self.env.context[KEPT_SUMS_KEY] is KEPT_BY_DEADLINE
+            return kept_rows(self._as_of_cutoff(), by_deadline)
         return SQL(
             "WITH %s SELECT %s FROM %s WHERE %s",
             self._with(),
@@ -265,35 +273,48 @@ class CrmFunnelPipelineReport(models.Model):
 
     # Groups read from the kept sums (signed rows summed per group) when the
     # groups, measures, filters and access rules are all on their dimensions;
-    # anything else (a customer, an expected closing, the records) per row.
+    # grouped by expected closing month (quarter, year), from the sums kept
+    # per deadline month; anything else (a customer, a filter on the expected
+    # closing, the records) per row.
 
     @api.model
     def _read_group(self, domain, groupby=(), aggregates=(), having=(), **kwargs):
         report = self
-        if self._reads_kept_sums(domain, groupby, aggregates):
-            report = self.with_context(**{KEPT_SUMS_KEY: KEPT_SUMS})
+        kept = self._kept_sums(domain, groupby, aggregates)
+        if kept:
+            report = self.with_context(**{KEPT_SUMS_KEY: kept})
         return super(CrmFunnelPipelineReport, report)._read_group(
             domain, groupby, aggregates, having, **kwargs
         )
 
     @api.model
-    def _reads_kept_sums(self, domain, groupby, aggregates):
+    def _kept_sums(self, domain, groupby, aggregates):
+        """The kept sums that answer this read (KEPT_SUMS, KEPT_BY_DEADLINE),
+        or None: read per row."""
         if self.env.context.get(PER_ROW):
-            return False
-        if not set(groupby) <= KEPT_DIMENSIONS:
-            return False
+            return None
+        by_deadline = set(groupby) & DEADLINE_GROUPS
+        if not set(groupby) - by_deadline <= KEPT_DIMENSIONS:
+            return None
         if not set(aggregates) <= KEPT_AGGREGATES:
-            return False
+            return None
         rules = self.env["ir.rule"]._compute_domain(self._name, "read") or []
-        return all(
+        on_dimensions = all(
             leaf[0].split(".")[0] in KEPT_DIMENSIONS
             for leaf in expression.normalize_domain(domain) + list(rules)
             if expression.is_leaf(leaf)
             and leaf not in (expression.TRUE_LEAF, expression.FALSE_LEAF)
         )
+        if not on_dimensions:
+            return None
+        return KEPT_BY_DEADLINE if by_deadline else KEPT_SUMS
+
+    def _reads_kept(self):
+        kept = self.env.context.get(KEPT_SUMS_KEY)
+        return kept is KEPT_SUMS or kept is KEPT_BY_DEADLINE
 
     def _read_group_select(self, aggregate_spec, query):
-        if self.env.context.get(KEPT_SUMS_KEY) is not KEPT_SUMS:
+        if not self._reads_kept():
             return super()._read_group_select(aggregate_spec, query)
 
         def total(column):
@@ -323,7 +344,7 @@ class CrmFunnelPipelineReport(models.Model):
 
     def _read_group_having(self, having_domain, query):
         having = super()._read_group_having(having_domain, query)
-        if self.env.context.get(KEPT_SUMS_KEY) is not KEPT_SUMS:
+        if not self._reads_kept():
             return having
         # Groups every opportunity left add up to nothing: not a group.
         left = SQL("SUM(%s) <> 0", SQL.identifier(self._table, "cnt"))

@@ -16,6 +16,15 @@ withdrawn and the new ones added (unchanged spans cancel out). The pipeline
 at C is then the whole years before C, the whole months of C's year before
 C, the whole days of C's month before C, and the spans that start or end
 on C's day before C: a few thousand rows at any C, in any time zone.
+
+The expected closing is today's value of the opportunity, not of the span:
+the month of its ``date_deadline`` (a date: the same in every time zone) is
+kept on its spans, and the same movements are also summed per deadline month
+into ``crm_funnel_pipeline_deadline_delta``, read only by the groupings by
+expected closing (more rows: a table apart keeps the wizard's pivot as small
+as it was; with quarters between years and months, fewer buckets read). A
+new month moves the opportunity's spans from one month to the other (the
+trigger on crm_lead).
 """
 
 from datetime import datetime
@@ -34,6 +43,8 @@ from .delta_sums import (
 SPAN = "crm_funnel_pipeline_span"
 _HISTORY = "crm_lead_stage_history"
 _LEVELS = ("year", "month", "day")
+# By deadline month a bucket holds more groups: quarters halve the months read.
+_DEADLINE_LEVELS = ("year", "quarter", "month", "day")
 # History events that change the stage (lost and restore keep it).
 STAGE_EVENTS = "('create', 'forward', 'backward', 'won')"
 _FIELD = "(SELECT id FROM ir_model_fields WHERE model = 'crm.lead' AND name = '{}')"
@@ -56,7 +67,8 @@ _SPAN_COLUMNS = """
     amount numeric,
     weighted numeric,
     win_rate numeric,
-    date_stage timestamp
+    date_stage timestamp,
+    deadline_month date
 """
 
 DELTAS = DeltaSums(
@@ -78,6 +90,17 @@ DELTAS = DeltaSums(
     " win_rate_sum numeric NOT NULL, win_rate_cnt integer NOT NULL,"
     " stage_epoch_sum numeric NOT NULL, stage_cnt integer NOT NULL",
 )
+# The same sums, also per month of today's expected closing.
+DEADLINE_DIMENSIONS = f"deadline_month, {DIMENSIONS}"
+DEADLINE_DELTAS = DeltaSums(
+    "crm_funnel_pipeline_deadline_delta",
+    group=f"level, bucket, {DEADLINE_DIMENSIONS}",
+    sums=DELTAS.sums,
+    columns_sql=DELTAS.columns_sql.replace(
+        "bucket timestamp NOT NULL,", "bucket timestamp NOT NULL, deadline_month date,"
+    ),
+)
+_KEPT = (DELTAS, DEADLINE_DELTAS)
 
 
 def _first_change(field, after):
@@ -128,7 +151,8 @@ def _spans(among="= ANY(lead_ids)"):
                CASE WHEN last.event = 'lost' THEN 'lost'
                     WHEN {terms.won_stage("stage").code} THEN 'won'
                     ELSE 'open' END,
-               {amount}, {weighted}, last.win_rate, last.date_stage
+               {amount}, {weighted}, last.win_rate, last.date_stage,
+               date_trunc('month', lead.date_deadline)::date
           FROM span
           JOIN crm_lead lead
             ON lead.id = span.lead_id AND lead.type = 'opportunity'
@@ -164,10 +188,10 @@ def _moves(rows, sign):
         {sign} * (date_stage IS NOT NULL)::integer AS stage_cnt
     """
     return f"""
-        SELECT date_from AS date, {DIMENSIONS}, {figures.format(sign=sign)}
+        SELECT date_from AS date, {DEADLINE_DIMENSIONS}, {figures.format(sign=sign)}
           FROM {rows}
         UNION ALL
-        SELECT date_to, {DIMENSIONS}, {figures.format(sign=-sign)}
+        SELECT date_to, {DEADLINE_DIMENSIONS}, {figures.format(sign=-sign)}
           FROM {rows} WHERE date_to IS NOT NULL
     """
 
@@ -175,26 +199,34 @@ def _moves(rows, sign):
 _REFRESH_FUNCTION = "sales_funnel_pipeline_refresh"
 
 
+def _level_moves(moves, levels=_DEADLINE_LEVELS):
+    """The movements ``moves`` in the bucket of every level."""
+    levels = ", ".join(f"('{level}')" for level in levels)
+    return f"""
+        SELECT levels.level, date_trunc(levels.level, moves.date) AS bucket,
+               {DEADLINE_DIMENSIONS}, {", ".join(DELTAS.sums)}
+          FROM ({moves}) moves
+         CROSS JOIN (VALUES {levels}) AS levels(level)
+    """
+
+
 def _refresh_function():
     """The function replacing the spans of the opportunities ``lead_ids`` and
-    adding the difference of their movements to the sums of every level.
+    adding the difference of their movements to the sums of every level (in
+    both tables, from one pass over the movements).
     Planned for each call: a stage change refreshes one opportunity, the
     installation or an import all of them."""
-    levels = ", ".join(f"('{level}')" for level in _LEVELS)
-    sums = ", ".join(DELTAS.sums)
+    old, new = _moves("old_spans", -1), _moves("new_spans", 1)
+    moves = _level_moves(f"{old} UNION ALL {new}")
     refresh = DELTAS.insert(
-        f"""
-        SELECT levels.level, date_trunc(levels.level, moves.date) AS bucket,
-               {DIMENSIONS}, {sums}
-          FROM ({_moves("old_spans", -1)} UNION ALL {_moves("new_spans", 1)}) moves
-         CROSS JOIN (VALUES {levels}) AS levels(level)
-        """,
+        "SELECT * FROM moves WHERE level <> 'quarter'",
         prefix=f"""
         WITH old_spans AS (
             DELETE FROM {SPAN} WHERE lead_id = ANY(lead_ids) RETURNING *
         ), new_spans AS (
             INSERT INTO {SPAN} {_spans()} RETURNING *
-        )
+        ), moves AS MATERIALIZED ({moves}
+        ), by_deadline AS ({DEADLINE_DELTAS.insert("TABLE moves")})
         """,
     )
     return f"""
@@ -211,9 +243,11 @@ def _refresh_function():
     """
 
 
-# The opportunity's columns the spans read (their changes move its spans).
+# The opportunity's columns the spans read (their changes move its spans):
+# of the expected closing, only its month.
 _LEAD_CHANGED = changed_ids(
-    ("user_id", "team_id", "company_id", "type", "expected_revenue")
+    ("user_id", "team_id", "company_id", "type", "expected_revenue"),
+    ("date_trunc('month', {rows}.date_deadline)",),
 )
 _TRACKED = f"({_USER_FIELD}, {_AMOUNT_FIELD})"
 _TRACKING_LEADS = f"""
@@ -299,15 +333,23 @@ _TRIGGERS = {
     "sales_funnel_pipeline_stage_update": ("crm_stage", "UPDATE", _BOTH, _WON_CHANGED),
 }
 
+
+def _bucket_index(deltas):
+    return (
+        f"CREATE INDEX IF NOT EXISTS {deltas.table}_bucket_idx"
+        f" ON {deltas.table} (level, bucket);"
+    )
+
+
+_SPAN_INDEXES = "".join(
+    f"CREATE INDEX IF NOT EXISTS {SPAN}_{column}_idx ON {SPAN} ({column});"
+    for column in ("lead_id", "date_from", "date_to")
+)
 _SETUP = (
     f"CREATE TABLE IF NOT EXISTS {SPAN} ({_SPAN_COLUMNS});"
-    f"CREATE INDEX IF NOT EXISTS {SPAN}_lead_id_idx ON {SPAN} (lead_id);"
-    f"CREATE INDEX IF NOT EXISTS {SPAN}_date_from_idx ON {SPAN} (date_from);"
-    f"CREATE INDEX IF NOT EXISTS {SPAN}_date_to_idx ON {SPAN} (date_to);"
-    + DELTAS.create_table()
+    + _SPAN_INDEXES
+    + "".join(deltas.create_table() + _bucket_index(deltas) for deltas in _KEPT)
     + _refresh_function()
-    + f"CREATE INDEX IF NOT EXISTS {DELTAS.table}_bucket_idx"
-    f" ON {DELTAS.table} (level, bucket);"
     + "".join(
         trigger_function(name, f"PERFORM {_REFRESH_FUNCTION}(ARRAY({leads}))")
         + statement_trigger(name, table, event, referencing)
@@ -315,32 +357,92 @@ _SETUP = (
     )
 )
 _FILL = f"SELECT {_REFRESH_FUNCTION}(ARRAY(SELECT DISTINCT lead_id FROM {_HISTORY}))"
-# Fold only the groups with several rows: the table keeps a row per day and
-# group of the whole past, rewritten for nothing by a full fold.
-_COMPACT = DELTAS.insert(
-    f"SELECT {DELTAS.group}, {', '.join(DELTAS.sums)} FROM deleted",
-    prefix=f"""
-    WITH deleted AS (
-        DELETE FROM {DELTAS.table}
-         WHERE ctid = ANY(ARRAY(
-               SELECT unnest(array_agg(ctid)) FROM {DELTAS.table}
-                GROUP BY {DELTAS.group} HAVING count(*) > 1))
-        RETURNING *
+
+
+def _roll_up(deltas, level, finer):
+    """INSERT the buckets of ``level`` summed from those of ``finer``."""
+    dimensions = deltas.group.removeprefix("level, bucket, ")
+    return deltas.insert(
+        f"""
+        SELECT '{level}' AS level, date_trunc('{level}', bucket) AS bucket,
+               {dimensions}, {", ".join(deltas.sums)}
+          FROM {deltas.table} WHERE level = '{finer}'
+        """
     )
-    """,
+
+
+# Spans kept before the sums by expected closing (18.0.1.4.0): copied with
+# the month of today's opportunity (faster than an UPDATE of every span and
+# its indexes); the new table summed from the spans by day, each larger
+# level from the one below (a few passes over fewer rows, not one over every
+# movement at every level).
+_ADD_DEADLINE = (
+    f"CREATE TABLE {SPAN}_new (LIKE {SPAN});"
+    f"ALTER TABLE {SPAN}_new ADD COLUMN deadline_month date;"
+    f"INSERT INTO {SPAN}_new"
+    " SELECT span.*, date_trunc('month', lead.date_deadline)::date"
+    f"  FROM {SPAN} span LEFT JOIN crm_lead lead ON lead.id = span.lead_id;"
+    f"DROP TABLE {SPAN};"
+    f"ALTER TABLE {SPAN}_new RENAME TO {SPAN};"
+    + _SPAN_INDEXES
+    + DEADLINE_DELTAS.create_table()
+    + DEADLINE_DELTAS.insert(_level_moves(_moves(SPAN, 1), ("day",)))
+    + ";"
+    + _bucket_index(DEADLINE_DELTAS)
+    + "".join(
+        _roll_up(DEADLINE_DELTAS, level, finer) + ";"
+        for level, finer in (
+            ("month", "day"),
+            ("quarter", "month"),
+            ("year", "quarter"),
+        )
+    )
+    + f"ANALYZE {SPAN}; ANALYZE {DEADLINE_DELTAS.table};"
 )
+
+
+def _compact(deltas):
+    """Fold only the groups with several rows: the table keeps a row per day
+    and group of the whole past, rewritten for nothing by a full fold."""
+    return deltas.insert(
+        f"SELECT {deltas.group}, {', '.join(deltas.sums)} FROM deleted",
+        prefix=f"""
+        WITH deleted AS (
+            DELETE FROM {deltas.table}
+             WHERE ctid = ANY(ARRAY(
+                   SELECT unnest(array_agg(ctid)) FROM {deltas.table}
+                    GROUP BY {deltas.group} HAVING count(*) > 1))
+            RETURNING *
+        )
+        """,
+    )
+
+
+_COMPACT = ";".join(_compact(deltas) for deltas in _KEPT)
 _DROP = (
     "".join(drop_trigger(name, table) for name, (table, *_rest) in _TRIGGERS.items())
-    + DELTAS.drop_table()
+    + "".join(deltas.drop_table() for deltas in _KEPT)
     + f"DROP TABLE IF EXISTS {SPAN};"
     + f"DROP FUNCTION IF EXISTS {_REFRESH_FUNCTION}(integer[]);"
 )
 
 
+def _exists(cr, table):
+    cr.execute("SELECT to_regclass(%s)", [table])
+    return cr.fetchone()[0] is not None
+
+
+def add_deadline_sums(cr):
+    """Spans kept without the month of the expected closing: add it and sum
+    the new table from them (before the triggers that write both)."""
+    if _exists(cr, SPAN) and not _exists(cr, DEADLINE_DELTAS.table):
+        cr.execute(_ADD_DEADLINE)
+
+
 def setup_pipeline_sums(cr):
     """Create the tables and their triggers; fill them when new."""
-    cr.execute("SELECT to_regclass(%s)", [SPAN])
-    new = cr.fetchone()[0] is None
+    new = not _exists(cr, SPAN)
+    add_deadline_sums(cr)
     cr.execute(_SETUP)
     if new:
         cr.execute(_FILL)
@@ -354,37 +456,46 @@ def drop_pipeline_sums(cr):
     cr.execute(_DROP)
 
 
-def _starts(cutoff):
-    """Starts of the UTC year, month and day of ``cutoff`` (naive UTC)."""
-    return (
-        datetime(cutoff.year, 1, 1),
-        datetime(cutoff.year, cutoff.month, 1),
-        datetime(cutoff.year, cutoff.month, cutoff.day),
-    )
+def _start(level, cutoff):
+    """Start of the UTC ``level`` (year, quarter, month, day) of ``cutoff``."""
+    if level == "day":
+        return datetime(cutoff.year, cutoff.month, cutoff.day)
+    month = {"year": 1, "quarter": (cutoff.month - 1) // 3 * 3 + 1}
+    return datetime(cutoff.year, month.get(level, cutoff.month), 1)
 
 
-def kept_rows(cutoff):
+def kept_rows(cutoff, by_deadline=False):
     """SQL relation: signed rows whose sums per group are the pipeline at
-    ``cutoff`` (naive UTC) in the columns of ``DIMENSIONS`` and ``DELTAS.sums``."""
-    year, month, day = _starts(cutoff)
-    columns = f"{DIMENSIONS}, {', '.join(DELTAS.sums)}"
-    moves = _moves(SPAN, 1)
-    return SQL(
-        f"""
-        SELECT {columns} FROM {DELTAS.table}
-         WHERE level = 'year' AND bucket < %(year)s
-        UNION ALL
-        SELECT {columns} FROM {DELTAS.table}
-         WHERE level = 'month' AND bucket >= %(year)s AND bucket < %(month)s
-        UNION ALL
-        SELECT {columns} FROM {DELTAS.table}
-         WHERE level = 'day' AND bucket >= %(month)s AND bucket < %(day)s
-        UNION ALL
-        SELECT {columns} FROM ({moves}) moves
-         WHERE date >= %(day)s AND date < %(cutoff)s
-        """,
-        year=year,
-        month=month,
-        day=day,
-        cutoff=cutoff,
+    ``cutoff`` (naive UTC) in the columns of ``DIMENSIONS`` and ``DELTAS.sums``;
+    ``by_deadline``: also ``date_deadline``, the month of the expected closing.
+    Each level adds its buckets from the start of the larger level's bucket
+    of ``cutoff`` to its own; the spans moving on the day of ``cutoff`` last."""
+    deltas, levels = (
+        (DEADLINE_DELTAS, _DEADLINE_LEVELS) if by_deadline else (DELTAS, _LEVELS)
     )
+    deadline = "deadline_month AS date_deadline, " if by_deadline else ""
+    columns = f"{deadline}{DIMENSIONS}, {', '.join(DELTAS.sums)}"
+    parts = []
+    since = None
+    for level in levels:
+        until = _start(level, cutoff)
+        after = SQL("AND bucket >= %s", since) if since else SQL()
+        parts.append(
+            SQL(
+                f"SELECT {columns} FROM {deltas.table}"
+                " WHERE level = %s AND bucket < %s %s",
+                level,
+                until,
+                after,
+            )
+        )
+        since = until
+    parts.append(
+        SQL(
+            f"SELECT {columns} FROM ({_moves(SPAN, 1)}) moves"
+            " WHERE date >= %s AND date < %s",
+            since,
+            cutoff,
+        )
+    )
+    return SQL(" UNION ALL ").join(parts)

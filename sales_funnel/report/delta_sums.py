@@ -45,15 +45,19 @@ class DeltaSums:
         return f"DROP TABLE IF EXISTS {self.table};"
 
 
-def changed_ids(columns):
+def changed_ids(columns, expressions=()):
     """SELECT of the ids of an UPDATE statement's rows (transition tables
     ``old_rows``/``new_rows``) whose ``columns`` changed: the only rows whose
-    sums can move."""
-    old = ", ".join(f"o.{name}" for name in columns)
-    new = ", ".join(f"n.{name}" for name in columns)
+    sums can move. ``expressions``: more values compared, each an SQL
+    expression of the row ``{rows}`` (a part of a column: a date's month)."""
+    old = [f"o.{name}" for name in columns]
+    new = [f"n.{name}" for name in columns]
+    for expression in expressions:
+        old.append(expression.format(rows="o"))
+        new.append(expression.format(rows="n"))
     return f"""
         SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
-         WHERE ({old}) IS DISTINCT FROM ({new})
+         WHERE ({", ".join(old)}) IS DISTINCT FROM ({", ".join(new)})
     """
 
 

@@ -1,7 +1,12 @@
 from odoo.tests import tagged
 
 from ..report.crm_funnel_pipeline_report import PER_ROW
-from ..report.crm_funnel_pipeline_sums import DELTAS, SPAN
+from ..report.crm_funnel_pipeline_sums import (
+    DEADLINE_DELTAS,
+    DELTAS,
+    SPAN,
+    add_deadline_sums,
+)
 from .common import AnalyticsCase
 
 AGGREGATES = [
@@ -21,6 +26,10 @@ GROUPINGS = [
     ["company_id", "state"],
     ["stage_id", "user_id"],
     ["owner_id", "stage_id", "state"],
+    # By expected closing (today's date_deadline): the sums per deadline month.
+    ["stage_id", "date_deadline:month"],
+    ["date_deadline:quarter", "state"],
+    ["date_deadline:year", "user_id"],
 ]
 DAYS = (
     "2026-02-28",
@@ -48,20 +57,27 @@ class TestPipelineAsOfKeptSums(AnalyticsCase):
         self.team = self.env["crm.team"].create({"name": "East"})
         self.team2 = self.env["crm.team"].create({"name": "West"})
         # Forward, back and forward again; the amount raised after some days.
-        one = self._create("One", "2026-03-01 08:00:00", revenue=100000)
+        # Expected closings in several months, quarters and years; one none.
+        one = self._create(
+            "One", "2026-03-01 08:00:00", revenue=100000, date_deadline="2026-05-31"
+        )
         self._move(one, D, "2026-03-10 08:00:00")
         self._write(one, {"expected_revenue": 150000}, "2026-03-20 08:00:00")
         self._move(one, P, "2026-04-01 08:00:00")
         self._move(one, D, "2026-04-03 23:30:00")
         self._move(one, C, "2026-04-30 17:00:00")
         # Lost, then restored and moved on; lost again in another month.
-        two = self._create("Two", "2026-03-05 08:00:00", revenue=50000)
+        two = self._create(
+            "Two", "2026-03-05 08:00:00", revenue=50000, date_deadline="2026-05-01"
+        )
         self._lose(two, "2026-03-15 08:00:00")
         self._restore(two, "2026-04-02 01:00:00")
         self._move(two, D, "2026-04-10 08:00:00")
         self._lose(two, "2026-05-01 20:00:00")
         # Handed over twice, to another team, its amount cut in between.
-        three = self._create("Three", "2026-03-12 08:00:00", revenue=80000)
+        three = self._create(
+            "Three", "2026-03-12 08:00:00", revenue=80000, date_deadline="2026-07-15"
+        )
         self._write(three, {"user_id": self.salesman2.id}, "2026-03-18 08:00:00")
         self._write(three, {"expected_revenue": 60000}, "2026-03-31 16:30:00")
         self._write(
@@ -70,9 +86,17 @@ class TestPipelineAsOfKeptSums(AnalyticsCase):
             "2026-04-20 08:00:00",
         )
         # Created after most of the days looked at, in the first team.
-        self._create("Four", "2026-04-05 08:00:00", revenue=70000, team_id=self.team.id)
+        self._create(
+            "Four",
+            "2026-04-05 08:00:00",
+            revenue=70000,
+            team_id=self.team.id,
+            date_deadline="2027-01-10",
+        )
         # Through the funnel and won; then its amount corrected.
-        five = self._create("Five", "2026-03-02 08:00:00", revenue=20000)
+        five = self._create(
+            "Five", "2026-03-02 08:00:00", revenue=20000, date_deadline="2026-04-30"
+        )
         self._walk(
             five,
             [(D, "2026-03-06 08:00:00"), (P, "2026-03-09 08:00:00")],
@@ -211,24 +235,127 @@ class TestPipelineAsOfKeptSums(AnalyticsCase):
         self.assertSameEverywhere(days=["2026-03-16", "2026-04-01", False])
 
     def test_recount_equals_kept(self):
+        self._lead("One").date_deadline = "2026-08-03"
         self._report(False)._cron_compact()
         self.assertSameEverywhere(days=["2026-03-10", "2026-04-02", False])
         self.env.flush_all()
-        kept = self._sums()
-        self.env.cr.execute(f"DELETE FROM {SPAN}; DELETE FROM {DELTAS.table};")
+        kept = [self._sums(deltas) for deltas in (DELTAS, DEADLINE_DELTAS)]
+        self.assertTrue(all(kept))
+        self.env.cr.execute(
+            f"DELETE FROM {SPAN}; DELETE FROM {DELTAS.table};"
+            f" DELETE FROM {DEADLINE_DELTAS.table};"
+        )
         self.env.cr.execute(
             "SELECT sales_funnel_pipeline_refresh("
             "ARRAY(SELECT lead_id FROM crm_lead_stage_history))"
         )
-        self.assertEqual(self._sums(), kept)
+        self.assertEqual([self._sums(d) for d in (DELTAS, DEADLINE_DELTAS)], kept)
 
-    def _sums(self):
+    def test_upgrade_fills_by_deadline(self):
+        """A database kept before the sums by deadline month (18.0.1.3.0):
+        the upgrade adds them from the spans, equal to those kept since."""
+        self._lead("Two").date_deadline = "2026-11-11"
+        self.env.flush_all()
+        kept = self._sums(DEADLINE_DELTAS)
+        self.env.cr.execute(
+            f"DROP TABLE {DEADLINE_DELTAS.table};"
+            f" ALTER TABLE {SPAN} DROP COLUMN deadline_month;"
+        )
+        add_deadline_sums(self.env.cr)
+        self.assertEqual(self._sums(DEADLINE_DELTAS), kept)
+        self.assertSameEverywhere(days=["2026-03-16", "2026-05-02", False])
+
+    def _sums(self, deltas):
         self.env.cr.execute(
             f"""
-            SELECT {DELTAS.group}, {", ".join(f"sum({s})" for s in DELTAS.sums)}
-              FROM {DELTAS.table} GROUP BY {DELTAS.group}
-            HAVING {" OR ".join(f"sum({s}) <> 0" for s in DELTAS.sums)}
-             ORDER BY {DELTAS.group}
+            SELECT {deltas.group}, {", ".join(f"sum({s})" for s in deltas.sums)}
+              FROM {deltas.table} GROUP BY {deltas.group}
+            HAVING {" OR ".join(f"sum({s}) <> 0" for s in deltas.sums)}
+             ORDER BY {deltas.group}
             """
         )
         return self.env.cr.fetchall()
+
+    def _lead(self, name):
+        return (
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            .search([("name", "=", name)])
+        )
+
+    def _by_deadline_month(self, day, domain=()):
+        """{(stage, month): count} of the kept answer, checked against the
+        per-row one."""
+        groupby = ["stage_id", "date_deadline:month"]
+        self.assertSameAnswer(day, list(domain), groupby)
+        rows = self._report(day)._read_group(list(domain), groupby, ["__count"])
+        return {(stage.name, month and str(month)): n for stage, month, n in rows}
+
+    def test_expected_closing_moves(self):
+        """Every write path moves an opportunity's figures to the month of
+        its expected closing today, on every day it was in the pipeline."""
+        days = ["2026-03-05", "2026-03-16", "2026-04-02", "2026-05-02", False]
+        one, two = self._lead("One"), self._lead("Two")
+        V, D = self.verification.name, self.development.name
+        self.assertEqual(
+            self._by_deadline_month("2026-03-16", [("lead_id", "=", one.id)]),
+            {(D, "2026-05-01"): 1},
+        )
+        # Within its month: nothing moves.
+        one.date_deadline = "2026-05-02"
+        self.assertSameEverywhere(days=days)
+        # Another month (ORM), then none.
+        one.date_deadline = "2026-09-30"
+        self.assertEqual(
+            self._by_deadline_month("2026-03-16", [("lead_id", "=", one.id)]),
+            {(D, "2026-09-01"): 1},
+        )
+        self.assertSameEverywhere(days=days)
+        two.date_deadline = False
+        self.assertEqual(
+            self._by_deadline_month("2026-03-05", [("lead_id", "=", two.id)]),
+            {(V, False): 1},
+        )
+        self.assertSameEverywhere(days=days)
+        # By SQL, several opportunities in one statement.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE crm_lead SET date_deadline = date_deadline + 62"
+            " WHERE id = ANY(%s) AND date_deadline IS NOT NULL",
+            [self.leads.ids],
+        )
+        self.env.invalidate_all()
+        self.assertEqual(
+            self._by_deadline_month("2026-03-16", [("lead_id", "=", one.id)]),
+            {(D, "2026-12-01"): 1},
+        )
+        self.assertSameEverywhere(days=days)
+        # Then a stage change, a loss, a restore, a deletion and a new one.
+        self._move(self._lead("Four"), self.development, "2026-05-05 08:00:00")
+        self.assertSameEverywhere(days=["2026-05-04", "2026-05-05", False])
+        self._lose(one, "2026-05-06 08:00:00")
+        self.assertSameEverywhere(days=["2026-05-06", False])
+        self._restore(one, "2026-05-07 08:00:00")
+        one.date_deadline = "2026-06-01"
+        self.assertSameEverywhere(days=["2026-05-06", "2026-05-07", False])
+        self._create(
+            "Eight", "2026-05-08 08:00:00", revenue=10000, date_deadline="2026-06-30"
+        )
+        self._lead("Three").unlink()
+        self.assertSameEverywhere(days=["2026-03-16", "2026-05-08", False])
+
+    def test_expected_closing_fast_path(self):
+        report = self._report("2026-03-16", "Asia/Shanghai")
+        groupby = ["stage_id", "date_deadline:month"]
+        self._answer(report, [("state", "=", "open")], groupby)  # caches filled
+        with self.assertQueriesContain(["FROM crm_funnel_pipeline_deadline_delta"]):
+            report._read_group([("state", "=", "open")], groupby, ["__count"])
+        # A filter on the expected closing, or its week: per row.
+        for domain, groupby in (
+            ([("date_deadline", ">=", "2026-05-15")], ["date_deadline:month"]),
+            ([], ["date_deadline:week"]),
+        ):
+            report._read_group(domain, groupby, ["__count"])  # caches filled
+            with self.assertQueriesContain(["DISTINCT ON"]):
+                report._read_group(domain, groupby, ["__count"])
+            self.assertSameAnswer("2026-03-16", domain, groupby)
