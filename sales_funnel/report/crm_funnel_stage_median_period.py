@@ -84,12 +84,8 @@ def _triggers():
     }
 
 
-def setup_period_medians(env):
-    """The index, the kept histogram and its triggers (filled when new)."""
-    cr = env.cr
-    cr.execute("SELECT to_regclass(%s)", [HISTOGRAM.table])
-    new = cr.fetchone()[0] is None
-    cr.execute(
+def _setup_sql():
+    return (
         f"CREATE INDEX IF NOT EXISTS {INDEX} ON {stay.TABLE}"
         f" ({', '.join(PREFIX)}, ({_BUCKET}), date) INCLUDE (days)"
         f" WHERE {median._LEFT};"
@@ -100,6 +96,22 @@ def setup_period_medians(env):
             for name, (event, ref, body) in _triggers().items()
         )
     )
+
+
+def _drop_sql():
+    return (
+        "".join(drop_trigger(name, stay.TABLE) for name in _triggers())
+        + HISTOGRAM.drop_table()
+        + f"DROP INDEX IF EXISTS {INDEX};"
+    )
+
+
+def setup_period_medians(env):
+    """The index, the kept histogram and its triggers (filled when new)."""
+    cr = env.cr
+    cr.execute("SELECT to_regclass(%s)", [HISTOGRAM.table])
+    new = cr.fetchone()[0] is None
+    cr.execute(_setup_sql())
     if new:
         cr.execute(HISTOGRAM.insert(histogram_rows(1, stay.TABLE)))
 
@@ -109,11 +121,7 @@ def compact_period_medians(env):
 
 
 def drop_period_medians(env):
-    env.cr.execute(
-        "".join(drop_trigger(name, stay.TABLE) for name in _triggers())
-        + HISTOGRAM.drop_table()
-        + f"DROP INDEX IF EXISTS {INDEX};"
-    )
+    env.cr.execute(_drop_sql())
 
 
 def _local_period(env, granularity, column):
