@@ -134,24 +134,21 @@ def _local_period(env, granularity, column):
     return SQL("date_trunc(%s, %s::timestamp)", granularity, expression)
 
 
-def _histograms(env, granularity, runs):
-    """{(run, period start): {range: rows}} of the runs ``runs``."""
-    keys = ["{" + ",".join(str(int(value or 0)) for value in run) + "}" for run in runs]
-    by_key = dict(zip(keys, runs, strict=True))
+def _histograms(env, granularity):
+    """{period start: {run: {range: rows}}}."""
     rows = env.execute_query(
         SQL(
-            "SELECT run::text, %(start)s, bucket, SUM(cnt) FROM %(table)s"
-            " WHERE prefix = %(prefix)s AND run::text = ANY(%(keys)s)"
+            "SELECT %(start)s, run, bucket, SUM(cnt) FROM %(table)s"
+            " WHERE prefix = %(prefix)s"
             " GROUP BY 1, 2, 3 HAVING SUM(cnt) <> 0",
             start=_local_period(env, granularity, "period"),
             table=SQL.identifier(HISTOGRAM.table),
             prefix=_PREFIX_NAME,
-            keys=keys,
         )
     )
     result = {}
-    for key, start, bucket, count in rows:
-        result.setdefault((by_key[key], start), {})[bucket] = count
+    for start, run, bucket, count in rows:
+        result.setdefault(start, {}).setdefault(tuple(run), {})[bucket] = count
     return result
 
 
@@ -173,70 +170,52 @@ def _buckets(histograms, low, high):
     return None
 
 
-def exact_period_medians(sums, domain, groupby, key_of, keys):
-    """{group key: median} of the groups ``keys`` of ``groupby`` (one date
-    grouping among them) whose rows are whole stages of a period, or that have
-    no row that left its stage (None); the others are left out. ``sums``:
-    crm.funnel.stage.sums by period, ``domain`` with the record rules,
-    ``key_of`` turns group values into a key."""
+def exact_period_medians(env, groupby, counts):
+    """{group key: median} of the groups of ``groupby`` (one date grouping
+    among them) whose rows are whole stages of a period, or that have no row
+    that left its stage (None); the others are left out. ``counts``: {group
+    key: its rows that left their stage}, read from the kept sums with the
+    filters and record rules."""
     dates = [spec for spec in groupby if spec.split(":")[0] == "date"]
     if len(dates) != 1:
         return {}
-    date_spec = dates[0]
-    granularity = date_spec.partition(":")[2]
-    size = len(groupby)
-    # {key: (period start, stages, rows that left their stage)}
-    groups = {}
-    for row in sums._read_group(
-        domain,
-        [*groupby, *(["stage_id"] * ("stage_id" not in groupby))],
-        ["days_count:sum"],
-    ):
-        count = row[-1]
-        if not count:
-            continue
-        values = dict(zip([*groupby, "stage_id"], row[:-1], strict=False))
-        key = key_of(row[:size])
-        start, runs, total = groups.get(key, (values[date_spec], set(), 0))
-        runs.add((values["stage_id"].id,))
-        groups[key] = (start, runs, total + count)
-    medians = {key: None for key in keys if key not in groups}
-    chosen = {
-        key: (start, sorted(runs), count)
-        for key, (start, runs, count) in groups.items()
-        if start and len(runs) <= median.MAX_RUNS
-    }
-    if not chosen:
+    granularity = dates[0].partition(":")[2]
+    at = groupby.index(dates[0])
+    stage_at = groupby.index("stage_id") if "stage_id" in groupby else None
+    medians = {key: None for key, count in counts.items() if not count}
+    if len(medians) == len(counts):
         return medians
-    histograms = _histograms(
-        sums.env,
-        granularity,
-        sorted({run for _start, runs, _count in chosen.values() for run in runs}),
-    )
-    scans, group_keys = [], []
+    histograms = _histograms(env, granularity)
+    # A group is whole stages of its period when it has as many rows as they
+    # have (a record rule or a filter leaves some out): its stage, or every
+    # stage. Else its median is read from the rows.
+    chosen = {}
+    for key, count in counts.items():
+        start = key[at]
+        period = histograms.get(start, {})
+        runs = sorted(period) if stage_at is None else [(key[stage_at],)]
+        if count and start and len(runs) <= median.MAX_RUNS:
+            chosen[key] = (start, runs, count)
+    scans, wanted, group_keys = [], [], []
     for key, (start, runs, count) in chosen.items():
-        counts = [histograms.get((run, start), {}) for run in runs]
+        kept = [histograms.get(start, {}).get(run, {}) for run in runs]
         low, high = (count - 1) // 2, count // 2
-        found = _buckets(counts, low, high)
-        # The group is whole stages of its period when it has as many rows
-        # as they have (a record rule or a filter leaves some out): else its
-        # median is read from the rows.
-        if sum(sum(c.values()) for c in counts) != count or found is None:
+        found = _buckets(kept, low, high)
+        if sum(sum(c.values()) for c in kept) != count or found is None:
             continue
         buckets, offset = found
         index = len(group_keys)
         group_keys.append(key)
+        wanted.append(SQL("(%s, %s, %s)", index, offset, high - low + 1))
         stop = start + relativedelta(**_LENGTH[granularity])
-        for run, histogram in zip(runs, counts, strict=True):
+        for run, histogram in zip(runs, kept, strict=True):
             for bucket in buckets:
                 if histogram.get(bucket):
                     scans.append(
                         SQL(
-                            "(%s, %s, %s, %s::int, %s::timestamp, %s::timestamp,"
+                            "(%s, %s::int, %s::timestamp, %s::timestamp,"
                             " %s::timestamp, %s::int)",
                             index,
-                            offset + 1,
-                            offset + 1 + high - low,
                             bucket,
                             start - _MARGIN,
                             stop + _MARGIN,
@@ -246,14 +225,15 @@ def exact_period_medians(sums, domain, groupby, key_of, keys):
                     )
     if not scans:
         return medians
-    # The rows of each group in its ranges (one index range scan each), ranked;
-    # the ranks wanted travel with them (a join to them is planned badly).
+    # Each group's rows in its ranges (one index range scan each), sorted
+    # apart: a few thousand rows each, where one sort of them all spills.
     query = SQL(
         """
-        WITH candidate AS (
-            SELECT v.g, v.first, v.last, s.days
-              FROM (VALUES %(scans)s)
-                   v(g, first, last, bucket, lower, upper, start, stage)
+        SELECT w.g, array_agg(m.days::float8 ORDER BY m.days)
+          FROM (VALUES %(wanted)s) w(g, skip, take)
+         CROSS JOIN LATERAL (
+            SELECT s.days
+              FROM (VALUES %(scans)s) v(g, bucket, lower, upper, start, stage)
              CROSS JOIN LATERAL (
                 SELECT days FROM %(table)s
                  WHERE %(left)s AND stage_id = v.stage
@@ -261,23 +241,19 @@ def exact_period_medians(sums, domain, groupby, key_of, keys):
                    AND date >= v.lower AND date < v.upper
                    AND %(local)s = v.start
              ) s
-        ), ranked AS (
-            SELECT g, first, last, days,
-                   row_number() OVER (PARTITION BY g ORDER BY days) AS rank
-              FROM candidate
-        )
-        SELECT g, array_agg(days::float8 ORDER BY rank)
-          FROM ranked
-         WHERE rank BETWEEN first AND last
-         GROUP BY g
+             WHERE v.g = w.g
+             ORDER BY s.days OFFSET w.skip LIMIT w.take
+         ) m
+         GROUP BY w.g
         """,
+        wanted=SQL(", ").join(wanted),
         scans=SQL(", ").join(scans),
         table=SQL.identifier(stay.TABLE),
         left=SQL(median._LEFT),
         bucket=SQL(_BUCKET),
-        local=_local_period(sums.env, granularity, "date"),
+        local=_local_period(env, granularity, "date"),
     )
-    for index, values in sums.env.execute_query(query):
+    for index, values in env.execute_query(query):
         # As percentile_cont(0.5): the middle value, or the two middle ones
         # interpolated in double precision.
         low = values[0]

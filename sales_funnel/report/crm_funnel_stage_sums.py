@@ -360,6 +360,11 @@ class CrmFunnelStageSums(models.Model):
         if any(spec.startswith("date") for spec in groupby) or self._on_dates(full):
             sums = sums.with_context(**{BY_PERIOD: True})
         plain = [spec for spec in aggregates if spec != MEDIAN] or ["__count"]
+        by_period = MEDIAN in aggregates and any(
+            spec.startswith("date") for spec in groupby
+        )
+        if by_period:  # the medians by month need their groups' counts
+            plain = [*plain, "days_count:sum"]
         rows = [
             tuple(
                 value.with_env(report.env)
@@ -375,9 +380,11 @@ class CrmFunnelStageSums(models.Model):
             return rows
         size = len(groupby)
         keys = [report._group_key(row[:size]) for row in rows]
-        if any(spec.startswith("date") for spec in groupby):
+        if by_period:
             medians = period_median.exact_period_medians(
-                sums, full, groupby, report._group_key, keys
+                sums.env,
+                groupby,
+                {key: row[-1] for key, row in zip(keys, rows, strict=True)},
             )
         else:
             medians = median.exact_medians(
