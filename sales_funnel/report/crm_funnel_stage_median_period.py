@@ -176,6 +176,7 @@ def exact_period_medians(env, groupby, counts):
     that left its stage (None); the others are left out. ``counts``: {group
     key: its rows that left their stage}, read from the kept sums with the
     filters and record rules."""
+    groupby = list(groupby)  # read_group passes a dict's values
     dates = [spec for spec in groupby if spec.split(":")[0] == "date"]
     if len(dates) != 1:
         return {}
