@@ -3,6 +3,7 @@ from .report.crm_funnel_grade_sums import drop_grade_sums
 from .report.crm_funnel_pipeline_sums import drop_pipeline_sums
 from .report.crm_funnel_source_sums import drop_source_sums
 from .report.crm_funnel_stage_median import drop_medians
+from .report.crm_funnel_stage_median_period import drop_period_medians
 from .report.crm_funnel_stage_stay import drop_stage_stays
 from .report.crm_funnel_stage_sums import drop_stage_sums
 from .report.crm_funnel_summary import drop_funnel_summary
@@ -41,6 +42,7 @@ def uninstall_hook(env):
     drop_source_sums(env)  # its triggers are on Stage Analysis' rows
     drop_stage_sums(env)
     drop_medians(env)
+    drop_period_medians(env)
     drop_stage_stays(env)
     drop_pipeline_sums(env.cr)
     drop_grade_sums(env)

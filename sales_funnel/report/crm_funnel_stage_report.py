@@ -3,6 +3,7 @@ from odoo.tools import SQL
 
 from . import crm_funnel_stage_stay as stay
 from .crm_funnel_stage_median import setup_medians
+from .crm_funnel_stage_median_period import setup_period_medians
 from .crm_funnel_stage_stay import rebuild_stage_stays, setup_stage_stays
 from .crm_funnel_stage_sums import MEDIAN, setup_stage_sums
 
@@ -267,6 +268,7 @@ class CrmFunnelStageReport(models.Model):
         setup_stage_stays(self.env)
         setup_stage_sums(self.env)
         setup_medians(self.env)
+        setup_period_medians(self.env)
 
     @api.model
     def _rebuild_stays(self):

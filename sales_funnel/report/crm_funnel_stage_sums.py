@@ -27,6 +27,7 @@ from odoo.tools import SQL
 
 from ..jobs import run_once
 from . import crm_funnel_stage_median as median
+from . import crm_funnel_stage_median_period as period_median
 from . import crm_funnel_stage_stay as stay
 from .delta_sums import DeltaSums, drop_trigger, statement_trigger, trigger_function
 
@@ -328,7 +329,11 @@ class CrmFunnelStageSums(models.Model):
         """Fold the deltas into one row per group (same sums, fewer rows)."""
         run_once(
             self.env,
-            lambda: (compact_stage_sums(self.env), median.compact_medians(self.env)),
+            lambda: (
+                compact_stage_sums(self.env),
+                median.compact_medians(self.env),
+                period_median.compact_period_medians(self.env),
+            ),
         )
 
     # Answering Stage Analysis
@@ -355,6 +360,11 @@ class CrmFunnelStageSums(models.Model):
         if any(spec.startswith("date") for spec in groupby) or self._on_dates(full):
             sums = sums.with_context(**{BY_PERIOD: True})
         plain = [spec for spec in aggregates if spec != MEDIAN] or ["__count"]
+        by_period = MEDIAN in aggregates and any(
+            spec.startswith("date") for spec in groupby
+        )
+        if by_period:  # the medians by month need their groups' counts
+            plain = [*plain, "days_count:sum"]
         rows = [
             tuple(
                 value.with_env(report.env)
@@ -370,9 +380,16 @@ class CrmFunnelStageSums(models.Model):
             return rows
         size = len(groupby)
         keys = [report._group_key(row[:size]) for row in rows]
-        medians = median.exact_medians(
-            sums, self.sudo(), full, groupby, report._group_key, keys
-        )
+        if by_period:
+            medians = period_median.exact_period_medians(
+                sums.env,
+                groupby,
+                {key: row[-1] for key, row in zip(keys, rows, strict=True)},
+            )
+        else:
+            medians = median.exact_medians(
+                sums, self.sudo(), full, groupby, report._group_key, keys
+            )
         if any(key not in medians for key in keys):
             slow = report._group_medians(domain, groupby)
             medians = {key: medians.get(key, slow.get(key)) for key in keys}

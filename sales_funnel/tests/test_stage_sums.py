@@ -4,6 +4,7 @@ from odoo.sql_db import Cursor
 from odoo.tests import tagged
 
 from ..report import crm_funnel_stage_median as median
+from ..report import crm_funnel_stage_median_period as period_median
 from ..report import crm_funnel_stage_stay as stay
 from ..report import crm_funnel_stage_sums as sums
 from ..report.crm_funnel_stage_report import PER_ROW
@@ -34,6 +35,15 @@ GROUPBYS = [
     ["date:month"],
     ["stage_id", "date:quarter"],
 ]
+# The pivot by month entered (rows by stage, columns by month, their totals).
+MONTH_GROUPBYS = [
+    ["stage_id", "date:month"],
+    ["date:month"],
+    ["date:quarter"],
+    ["stage_id", "date:year"],
+]
+# Zones of whole hours (one with summer time); Kolkata is UTC+5:30.
+WHOLE_HOUR_ZONES = ("UTC", "Asia/Shanghai", "America/New_York")
 
 
 @tagged("post_install", "-at_install")
@@ -105,6 +115,7 @@ class TestStageSums(AnalyticsCase):
             (sums.DELTAS, sums._delta_rows(1, stay.TABLE)),
             (sums.PERIOD_DELTAS, sums._delta_rows(1, stay.TABLE)),
             (median.HISTOGRAM, median._histogram_rows(1, stay.TABLE)),
+            (period_median.HISTOGRAM, period_median.histogram_rows(1, stay.TABLE)),
         )
         for deltas, rows in kept_tables:
             totals = ", ".join(f"sum({name})" for name in deltas.sums)
@@ -118,6 +129,85 @@ class TestStageSums(AnalyticsCase):
             self.env.cr.execute(grouped % f"({rows}) AS recount")
             self.assertEqual(kept, self.env.cr.fetchall(), deltas.table)
             self.assertTrue(kept)
+
+    def _queries(self, report, groupby):
+        """The SQL queries of the pivot's read of ``groupby``."""
+        seen = []
+        execute = Cursor.execute
+
+        def spy(cr, query, params=None, log_exceptions=True):
+            seen.append(str(query))
+            return execute(cr, query, params, log_exceptions)
+
+        with patch.object(Cursor, "execute", spy):
+            report._read_group([], groupby, MEASURES)
+        return seen
+
+    def assertMonthMediansKept(self, report):
+        """By month entered in a zone of whole hours, the rows' figures,
+        medians included, without reading the rows (the report's query is the
+        only one on ``outcome``); in Kolkata the rows are read, same figures."""
+        medians = set()
+        for tz in WHOLE_HOUR_ZONES:
+            zoned = report.with_context(tz=tz)
+            for groupby in MONTH_GROUPBYS:
+                seen = self._queries(zoned, groupby)
+                self.assertFalse(
+                    [query for query in seen if "outcome" in query], (tz, groupby)
+                )
+                for row in self.assertSameAsRows(zoned, [], groupby):
+                    medians.add(
+                        row[len(groupby) + MEASURES.index("median_days_in_stage:avg")]
+                    )
+        kolkata = report.with_context(tz="Asia/Kolkata")
+        for groupby in MONTH_GROUPBYS:
+            seen = self._queries(kolkata, groupby)
+            self.assertTrue([query for query in seen if "outcome" in query])
+            self.assertSameAsRows(kolkata, [], groupby)
+        return medians
+
+    def test_medians_by_month_from_kept_counts(self):
+        medians = self.assertMonthMediansKept(self.Report.with_user(self.manager))
+        # Medians of one middle row and of two were compared.
+        self.assertGreater(len(medians - {None, False}), 10)
+        # As the web client asks (read_group, the pivot's measures).
+        zoned = self.Report.with_user(self.manager).with_context(tz="Asia/Shanghai")
+        fields = [spec for spec in MEASURES if spec != "__count"]
+        groupby = ["stage_id", "date:month"]
+        self.assertEqual(
+            zoned.read_group([], fields, groupby, lazy=False),
+            zoned.with_context(**{PER_ROW: True}).read_group(
+                [], fields, groupby, lazy=False
+            ),
+        )
+        # A salesperson's record rule leaves rows out: the rows, same figures.
+        mine = self.Report.with_user(self.salesman).with_context(tz="Asia/Shanghai")
+        self.assertSameAsRows(mine, [], ["stage_id", "date:month"])
+
+    def test_medians_by_month_follow_every_change(self):
+        report = self.Report.with_user(self.manager)
+        V, D, P = self.verification, self.development, self.proposal
+        # Created at 01:00 on 1 May in Shanghai (30 April in UTC, New York).
+        deal = self._create("Late April", "2026-04-30 17:00:00")
+        self.assertMonthMediansKept(report)
+        self.assertKeptEqualRecount()
+        self._walk(deal, [(D, "2026-05-31 20:00:00"), (P, "2026-06-02 03:00:00")])
+        self.assertMonthMediansKept(report)
+        self._move(deal, D, "2026-06-10 09:00:00")  # back
+        self._move(self.deals[6], V, "2026-04-30 23:00:00")  # back
+        self.assertMonthMediansKept(report)
+        self.assertKeptEqualRecount()
+        self._lose(self.deals[0], "2026-05-05 08:00:00")
+        self.assertMonthMediansKept(report)
+        self._restore(self.deals[0], "2026-05-09 08:00:00")
+        self.assertMonthMediansKept(report)
+        self.assertKeptEqualRecount()
+        self.env["crm.funnel.stage.sums"]._cron_compact()
+        self.assertMonthMediansKept(report)
+        self.assertKeptEqualRecount()
+        deal.unlink()
+        self.assertMonthMediansKept(report)
+        self.assertKeptEqualRecount()
 
     def test_kept_sums_equal_the_rows(self):
         self.assertKeptEqualRecount()
