@@ -18,7 +18,7 @@ from odoo import models
 from odoo.tools import SQL
 
 from . import crm_funnel_stage_stay as stay
-from .delta_sums import DeltaSums, drop_trigger, statement_trigger, trigger_function
+from .delta_sums import DeltaSums, create_triggers, drop_triggers, row_triggers
 
 # The rows a median is taken over (the days of the rows that left the stage).
 _LEFT = "is_opportunity AND NOT still_in_stage"
@@ -72,26 +72,11 @@ HISTOGRAM = DeltaSums(
     " bucket integer NOT NULL, cnt integer NOT NULL",
 )
 _TRIGGERS = {
-    "sales_funnel_stage_days_insert": (
-        "INSERT",
-        "NEW TABLE AS new_rows",
-        HISTOGRAM.insert(_histogram_rows(1, "new_rows")),
-    ),
-    "sales_funnel_stage_days_delete": (
-        "DELETE",
-        "OLD TABLE AS old_rows",
-        HISTOGRAM.insert(_histogram_rows(-1, "old_rows")),
-    ),
-    "sales_funnel_stage_days_update": (
-        "UPDATE",
-        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        HISTOGRAM.insert(
-            _histogram_rows(-1, "old_rows")
-            + " UNION ALL "
-            + _histogram_rows(1, "new_rows")
-        ),
+    **row_triggers(
+        "sales_funnel_stage_days", stay.TABLE, [(HISTOGRAM.insert, _histogram_rows)]
     ),
     "sales_funnel_stage_days_truncate": (
+        stay.TABLE,
         "TRUNCATE",
         "",
         f"DELETE FROM {HISTOGRAM.table}",
@@ -109,16 +94,10 @@ _SETUP = (
         for prefix in PREFIXES
     )
     + HISTOGRAM.create_table()
-    + "".join(
-        trigger_function(name, body) + statement_trigger(name, stay.TABLE, event, ref)
-        for name, (event, ref, body) in _TRIGGERS.items()
-    )
+    + create_triggers(_TRIGGERS)
 )
 _COMPACT = HISTOGRAM.compact()
-_DROP = (
-    "".join(drop_trigger(name, stay.TABLE) for name in _TRIGGERS)
-    + HISTOGRAM.drop_table()
-)
+_DROP = drop_triggers(_TRIGGERS) + HISTOGRAM.drop_table()
 
 
 def setup_medians(env):

@@ -23,7 +23,7 @@ from odoo.tools import SQL
 from . import crm_funnel_stage_median as median
 from . import crm_funnel_stage_stay as stay
 from . import crm_funnel_stage_sums as stage_sums
-from .delta_sums import DeltaSums, drop_trigger, statement_trigger, trigger_function
+from .delta_sums import DeltaSums, create_triggers, drop_triggers, row_triggers
 
 # The runs (index prefix) kept by period: a stage; a month's total is its stages.
 PREFIX = ("stage_id",)
@@ -55,28 +55,15 @@ def histogram_rows(sign, rows):
 
 
 def _triggers():
-    """name: (event, referencing, body)"""
+    """name: (table, event, referencing, body)"""
     return {
-        "sales_funnel_stage_days_period_insert": (
-            "INSERT",
-            "NEW TABLE AS new_rows",
-            HISTOGRAM.insert(histogram_rows(1, "new_rows")),
-        ),
-        "sales_funnel_stage_days_period_delete": (
-            "DELETE",
-            "OLD TABLE AS old_rows",
-            HISTOGRAM.insert(histogram_rows(-1, "old_rows")),
-        ),
-        "sales_funnel_stage_days_period_update": (
-            "UPDATE",
-            "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-            HISTOGRAM.insert(
-                histogram_rows(-1, "old_rows")
-                + " UNION ALL "
-                + histogram_rows(1, "new_rows")
-            ),
+        **row_triggers(
+            "sales_funnel_stage_days_period",
+            stay.TABLE,
+            [(HISTOGRAM.insert, histogram_rows)],
         ),
         "sales_funnel_stage_days_period_truncate": (
+            stay.TABLE,
             "TRUNCATE",
             "",
             f"DELETE FROM {HISTOGRAM.table}",
@@ -90,17 +77,13 @@ def _setup_sql():
         f" ({', '.join(PREFIX)}, ({_BUCKET}), date) INCLUDE (days)"
         f" WHERE {median._LEFT};"
         + HISTOGRAM.create_table()
-        + "".join(
-            trigger_function(name, body)
-            + statement_trigger(name, stay.TABLE, event, ref)
-            for name, (event, ref, body) in _triggers().items()
-        )
+        + create_triggers(_triggers())
     )
 
 
 def _drop_sql():
     return (
-        "".join(drop_trigger(name, stay.TABLE) for name in _triggers())
+        drop_triggers(_triggers())
         + HISTOGRAM.drop_table()
         + f"DROP INDEX IF EXISTS {INDEX};"
     )

@@ -29,7 +29,7 @@ from ..jobs import run_once
 from . import crm_funnel_stage_median as median
 from . import crm_funnel_stage_median_period as period_median
 from . import crm_funnel_stage_stay as stay
-from .delta_sums import DeltaSums, drop_trigger, statement_trigger, trigger_function
+from .delta_sums import DeltaSums, create_triggers, drop_triggers, row_triggers
 
 TABLE = "crm_funnel_stage_delta"
 PERIOD_TABLE = "crm_funnel_stage_period_delta"
@@ -111,43 +111,24 @@ def _insert(rows):
     return ";".join(deltas.insert(rows) for deltas in _TABLES)
 
 
-# name: (event, referencing, body)
 _TRIGGERS = {
-    "sales_funnel_stage_sums_insert": (
-        "INSERT",
-        "NEW TABLE AS new_rows",
-        _insert(_delta_rows(1, "new_rows")),
-    ),
-    "sales_funnel_stage_sums_delete": (
-        "DELETE",
-        "OLD TABLE AS old_rows",
-        _insert(_delta_rows(-1, "old_rows")),
-    ),
-    "sales_funnel_stage_sums_update": (
-        "UPDATE",
-        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        _insert(
-            _delta_rows(-1, "old_rows") + " UNION ALL " + _delta_rows(1, "new_rows")
-        ),
-    ),
+    **row_triggers("sales_funnel_stage_sums", stay.TABLE, [(_insert, _delta_rows)]),
     # The rebuild of the rows (a new funnel order) empties them first.
     "sales_funnel_stage_sums_truncate": (
+        stay.TABLE,
         "TRUNCATE",
         "",
         f"DELETE FROM {TABLE}; DELETE FROM {PERIOD_TABLE}",
     ),
 }
-_SETUP = "".join(deltas.create_table() for deltas in _TABLES) + "".join(
-    trigger_function(name, body) + statement_trigger(name, stay.TABLE, event, ref)
-    for name, (event, ref, body) in _TRIGGERS.items()
+_SETUP = "".join(deltas.create_table() for deltas in _TABLES) + create_triggers(
+    _TRIGGERS
 )
 FILL = f"DELETE FROM {TABLE}; DELETE FROM {PERIOD_TABLE};" + _insert(
     _delta_rows(1, stay.TABLE)
 )
 _COMPACT = ";".join(deltas.compact() for deltas in _TABLES)
-_DROP = "".join(drop_trigger(name, stay.TABLE) for name in _TRIGGERS) + "".join(
-    deltas.drop_table() for deltas in _TABLES
-)
+_DROP = drop_triggers(_TRIGGERS) + "".join(deltas.drop_table() for deltas in _TABLES)
 
 
 def setup_stage_sums(env):

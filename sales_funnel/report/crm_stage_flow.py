@@ -9,7 +9,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..jobs import run_once
-from .delta_sums import DeltaSums, drop_trigger, statement_trigger, trigger_function
+from .delta_sums import DeltaSums, create_triggers, drop_triggers, row_triggers
 
 
 def _flow_rows(sign, rows):
@@ -51,36 +51,12 @@ DELTAS = DeltaSums(
     " days_sum numeric NOT NULL, days_count integer NOT NULL",
 )
 _HISTORY = "crm_lead_stage_history"
-# name: (event, referencing, body); history rows are written once, but the demo
-# and imports may re-date them.
-_TRIGGERS = {
-    "sales_funnel_flow_insert": (
-        "INSERT",
-        "NEW TABLE AS new_rows",
-        DELTAS.insert(_flow_rows(1, "new_rows")),
-    ),
-    "sales_funnel_flow_delete": (
-        "DELETE",
-        "OLD TABLE AS old_rows",
-        DELTAS.insert(_flow_rows(-1, "old_rows")),
-    ),
-    "sales_funnel_flow_update": (
-        "UPDATE",
-        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        DELTAS.insert(
-            _flow_rows(-1, "old_rows") + " UNION ALL " + _flow_rows(1, "new_rows")
-        ),
-    ),
-}
-_SETUP = DELTAS.create_table() + "".join(
-    trigger_function(name, body) + statement_trigger(name, _HISTORY, event, ref)
-    for name, (event, ref, body) in _TRIGGERS.items()
-)
+# History rows are written once, but the demo and imports may re-date them.
+_TRIGGERS = row_triggers("sales_funnel_flow", _HISTORY, [(DELTAS.insert, _flow_rows)])
+_SETUP = DELTAS.create_table() + create_triggers(_TRIGGERS)
 _FILL = DELTAS.insert(_flow_rows(1, _HISTORY))
 _COMPACT = DELTAS.compact()
-_DROP = (
-    "".join(drop_trigger(name, _HISTORY) for name in _TRIGGERS) + DELTAS.drop_table()
-)
+_DROP = drop_triggers(_TRIGGERS) + DELTAS.drop_table()
 
 
 class CrmStageFlow(models.Model):

@@ -3,8 +3,9 @@
 Statement-level triggers append signed deltas to a table in the transaction
 that changes the source rows; readers sum the deltas per group, and a job
 folds them into one row per group. Used by the funnel forecast, the kanban,
-the grades and the lead conversion (on crm_lead, ``lead_triggers``) and the
-stage flow (on the stage history).
+the grades and the lead conversion (on crm_lead, ``lead_triggers``), the stage
+flow (on the stage history) and Stage Analysis (on its stays), all through
+``row_triggers``.
 """
 
 
@@ -61,47 +62,58 @@ def changed_ids(columns, expressions=()):
     """
 
 
-def lead_triggers(prefix, kept, columns):
-    """The INSERT, UPDATE and DELETE statement triggers of ``crm_lead`` that
-    keep sums: ``kept`` is a list of ``(DeltaSums, rows)``, ``rows(sign,
-    source, extra="")`` the SELECT of a statement's rows (alias ``l``) with
-    the sign of their contribution. An UPDATE takes out the old rows and puts
-    in the new ones of only the leads whose ``columns`` changed. Returns
-    ``{name: (table, event, referencing, body)}``, named ``<prefix>_insert``,
-    ``_update`` and ``_delete``."""
-    changed = f"WITH changed AS ({changed_ids(columns)})"
-    in_changed = "AND l.id IN (SELECT id FROM changed)"
+def row_triggers(prefix, table, kept, columns=None):
+    """The INSERT, UPDATE and DELETE statement triggers of ``table`` that keep
+    sums: ``kept`` is a list of ``(insert, rows)``, ``insert(source)`` the
+    statement that adds up ``source`` (``DeltaSums.insert``), ``rows(sign,
+    source[, extra])`` the SELECT of a statement's rows with the sign of their
+    contribution. An UPDATE takes out the old rows and puts in the new ones;
+    with ``columns``, only of the rows (alias ``l``) whose ``columns``
+    changed. Returns ``{name: (table, event, referencing, body)}``, named
+    ``<prefix>_insert``, ``_update`` and ``_delete``."""
+    changed, only_changed = "", ()
+    if columns:
+        changed = f"WITH changed AS ({changed_ids(columns)})"
+        only_changed = ("AND l.id IN (SELECT id FROM changed)",)
 
     def each(statement):
-        return ";".join(deltas.insert(statement(rows)) for deltas, rows in kept)
+        return ";".join(insert(statement(rows)) for insert, rows in kept)
 
     return {
         f"{prefix}_insert": (
-            "crm_lead",
+            table,
             "INSERT",
             "NEW TABLE AS new_rows",
             each(lambda rows: rows(1, "new_rows")),
         ),
         f"{prefix}_update": (
-            "crm_lead",
+            table,
             "UPDATE",
             "OLD TABLE AS old_rows NEW TABLE AS new_rows",
             each(
                 lambda rows: (
                     changed
-                    + rows(-1, "old_rows", in_changed)
+                    + rows(-1, "old_rows", *only_changed)
                     + " UNION ALL "
-                    + rows(1, "new_rows", in_changed)
+                    + rows(1, "new_rows", *only_changed)
                 )
             ),
         ),
         f"{prefix}_delete": (
-            "crm_lead",
+            table,
             "DELETE",
             "OLD TABLE AS old_rows",
             each(lambda rows: rows(-1, "old_rows")),
         ),
     }
+
+
+def lead_triggers(prefix, kept, columns):
+    """``row_triggers`` of ``crm_lead``: ``kept`` is a list of ``(DeltaSums,
+    rows)``; an UPDATE moves only the leads whose ``columns`` changed."""
+    return row_triggers(
+        prefix, "crm_lead", [(deltas.insert, rows) for deltas, rows in kept], columns
+    )
 
 
 def create_triggers(triggers):
